@@ -128,6 +128,10 @@ int ls_writer_thread_name(ls_writer *w, uint64_t pid, uint64_t tid,
 /* Records that `count` events were dropped on a thread just before ts. */
 int ls_writer_lost(ls_writer *w, uint64_t pid, uint64_t tid, uint64_t ts,
                    uint64_t count);
+/* Records a fact about the whole trace, read back as LS_REC_META with
+ * rec.name = key and rec.value = value ("program", "args", ...). The "source"
+ * given to ls_writer_open is written this way. */
+int ls_writer_meta(ls_writer *w, const char *key, const char *value);
 /* Writes buffered bytes to the fd; records are only ever written whole. */
 int ls_writer_flush(ls_writer *w);
 /* Flushes and frees. Returns the first error seen on the writer, if any. */
@@ -163,5 +167,14 @@ uint64_t ls_ticks_to_ns(const ls_reader *r, uint64_t ticks);
 
 /* Finds an argument by name, or NULL. */
 const ls_arg *ls_event_arg(const ls_event *ev, const char *name);
+
+/* The writer stores integers in the smallest FXT type that holds them (an
+ * LS_ARG_U64 below 2^32 comes back as LS_ARG_U32, an LS_ARG_I64 within
+ * int32_t as LS_ARG_I32), so read integers through these, which accept every
+ * integer type (and BOOL as 0/1). Other types give 0. */
+uint64_t ls_arg_u64(const ls_arg *a);
+int64_t ls_arg_i64(const ls_arg *a);
+/* Any numeric argument (integers and DOUBLE) as a double: counter values. */
+double ls_arg_number(const ls_arg *a);
 
 #endif
