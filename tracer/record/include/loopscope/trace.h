@@ -77,6 +77,9 @@ void ls__trace_async_end(const char *cat, const char *name, uint64_t id);
 #if defined(LS_NO_USDT)
 #define LS__USDT(...) ((void)0)
 #else
+#ifndef SDT_USE_VARIADIC
+#define SDT_USE_VARIADIC /* sys/sdt.h only defines STAP_PROBEV with it */
+#endif
 #include <sys/sdt.h>
 #define LS__USDT(probe, ...) STAP_PROBEV(loopscope, probe, __VA_ARGS__)
 #endif

@@ -1,0 +1,376 @@
+/* Recording round trips through the file, lost events, the env var start
+ * and string interning. */
+#include "helpers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/wait.h>
+
+/* ------------------------------------------------------- round trip */
+
+#define RT_THREADS 4
+#define RT_ITERS 2000
+#define RT_EVENTS_PER_ITER 14
+
+typedef struct rt_thread {
+  int k;
+  pthread_t th;
+  char name[16];
+  const char *label; /* interned callback label */
+} rt_thread;
+
+static uint64_t rt_id(int k, uint64_t i) { return (uint64_t)k * 1000000 + i + 1; }
+
+/* One loop-shaped iteration: every hook, slices nested three deep. */
+static void *rt_main(void *arg) {
+  rt_thread *t = arg;
+  ls_trace_thread_name(t->name);
+  const char *timer = ls_kind_names[LS_KIND_TIMER];
+  for (uint64_t i = 0; i < RT_ITERS; i++) {
+    uint64_t id = rt_id(t->k, i);
+    LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", i, 0);
+    LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_POLL], 0, (uint64_t)-1);
+    LS_TRACE_END(LS_CAT_PHASE, ls_phase_names[LS_PHASE_POLL], 3);
+    LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_TIMERS], 0, 0);
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "setTimeout", id, 5);
+    LS_TRACE_FLOW_BEGIN(id);
+    LS_TRACE_FLOW_END(id);
+    LS_TRACE_BEGIN(timer, t->label, id, id - 1);
+    LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_TIMERS], (int64_t)i - 5);
+    LS_TRACE_END(timer, t->label, 0);
+    LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "fetch", id);
+    LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "fetch", id);
+    LS_TRACE_END(LS_CAT_PHASE, ls_phase_names[LS_PHASE_TIMERS], 0);
+    LS_TRACE_END(LS_CAT_LOOP, "iteration", 0);
+  }
+  return NULL;
+}
+
+/* Per thread: the events in file order, checked against rt_main. */
+static void rt_check_thread(const trace *tr, const rt_thread *t, uint64_t tid,
+                            uint64_t t_start, uint64_t t_stop) {
+  const ls_event *stack[8];
+  int depth = 0;
+  uint64_t n = 0, iter = 0, last_ts = 0;
+  const ls_event *pending_flow_end = NULL;
+  for (size_t j = 0; j < tr->n; j++) {
+    const ls_record *rec = &tr->recs[j];
+    if (rec->kind != LS_REC_EVENT || rec->event.tid != tid)
+      continue;
+    const ls_event *ev = &rec->event;
+    n++;
+    cr_assert_geq(ev->ts, last_ts, "time runs backwards on %s", t->name);
+    cr_assert(ev->ts + 5000000 >= t_start && ev->ts <= t_stop + 5000000,
+              "ts %llu outside the recording [%llu, %llu]",
+              (unsigned long long)ev->ts, (unsigned long long)t_start,
+              (unsigned long long)t_stop);
+    last_ts = ev->ts;
+    if (pending_flow_end != NULL) { /* FORMAT.md: same ts as the callback */
+      cr_assert_eq(ev->type, LS_EV_BEGIN);
+      cr_assert_eq(ev->ts, pending_flow_end->ts);
+      pending_flow_end = NULL;
+    }
+    uint64_t id = rt_id(t->k, iter);
+    switch (ev->type) {
+    case LS_EV_BEGIN:
+      cr_assert_lt(depth, 8);
+      stack[depth++] = ev;
+      if (strcmp(ev->category, LS_CAT_LOOP) == 0) {
+        cr_assert_eq(depth, 1);
+        cr_assert_eq(arg_u(ev, "n"), iter);
+      } else if (strcmp(ev->name, "poll") == 0) {
+        cr_assert_eq(ls_arg_i64(ls_event_arg(ev, "timeout_ms")), -1);
+      } else if (strcmp(ev->category, "timer") == 0) {
+        cr_assert_str_eq(ev->name, t->label);
+        cr_assert_eq(depth, 3);
+        cr_assert_eq(arg_u(ev, "id"), id);
+        cr_assert_eq(arg_u(ev, "trigger"), id - 1);
+      }
+      break;
+    case LS_EV_END:
+      cr_assert_gt(depth, 0, "end without begin on %s", t->name);
+      depth--;
+      cr_assert_str_eq(ev->category, stack[depth]->category);
+      cr_assert_str_eq(ev->name, stack[depth]->name);
+      cr_assert_geq(ev->ts, stack[depth]->ts);
+      if (strcmp(ev->name, "poll") == 0)
+        cr_assert_eq(arg_u(ev, "events"), 3);
+      if (depth == 0)
+        iter++;
+      break;
+    case LS_EV_INSTANT:
+      cr_assert_str_eq(ev->category, LS_CAT_SCHED);
+      cr_assert_str_eq(ev->name, "setTimeout");
+      cr_assert_eq(arg_u(ev, "id"), id);
+      cr_assert_eq(arg_u(ev, "delay_ms"), 5);
+      break;
+    case LS_EV_FLOW_BEGIN:
+    case LS_EV_FLOW_END:
+      cr_assert_eq(ev->id, id);
+      cr_assert_str_eq(ev->category, "flow");
+      if (ev->type == LS_EV_FLOW_END)
+        pending_flow_end = ev;
+      break;
+    case LS_EV_COUNTER:
+      cr_assert_str_eq(ev->name, "timers");
+      cr_assert_eq(ls_arg_i64(ls_event_arg(ev, "value")), (int64_t)iter - 5);
+      break;
+    case LS_EV_ASYNC_BEGIN:
+    case LS_EV_ASYNC_END:
+      cr_assert_str_eq(ev->category, LS_CAT_AWAIT);
+      cr_assert_eq(ev->id, id);
+      break;
+    default:
+      cr_assert_fail("unexpected event type %d", ev->type);
+    }
+  }
+  cr_assert_eq(depth, 0);
+  cr_assert_eq(iter, RT_ITERS);
+  cr_assert_eq(n, (uint64_t)RT_ITERS * RT_EVENTS_PER_ITER);
+}
+
+Test(record, threads_round_trip) {
+  char *path = tmp_trace("rt");
+  uint64_t t_start = now_ns();
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  cr_assert(ls_trace_active());
+  cr_assert(ls__trace_on);
+  rt_thread t[RT_THREADS];
+  for (int k = 0; k < RT_THREADS; k++) {
+    t[k].k = k;
+    snprintf(t[k].name, sizeof t[k].name, "worker-%d", k);
+    char label[32];
+    snprintf(label, sizeof label, "cb-%d", k);
+    t[k].label = ls_trace_intern(label);
+    cr_assert_eq(pthread_create(&t[k].th, NULL, rt_main, &t[k]), 0);
+  }
+  for (int k = 0; k < RT_THREADS; k++)
+    pthread_join(t[k].th, NULL);
+  cr_assert_eq(ls_trace_stop(), 0);
+  uint64_t t_stop = now_ns();
+  cr_assert(!ls_trace_active());
+  cr_assert_eq(ls_trace_lost(), 0);
+
+  trace tr;
+  trace_load(&tr, path);
+  cr_assert_eq(tr.dropped, 0);
+  cr_assert_eq(ls_reader_info(tr.r)->ticks_per_second, 1000000000u);
+  cr_assert_str_eq(ls_reader_info(tr.r)->source, "runtime");
+  bool process_named = false;
+  uint64_t tids[RT_THREADS] = {0};
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_record *rec = &tr.recs[j];
+    cr_assert_neq(rec->kind, LS_REC_LOST);
+    if (rec->kind == LS_REC_PROCESS_NAME) {
+      cr_assert_eq(rec->pid, (uint64_t)getpid());
+      cr_assert_str_eq(rec->name, program_invocation_short_name);
+      process_named = true;
+    }
+    if (rec->kind == LS_REC_THREAD_NAME) {
+      int k;
+      cr_assert_eq(sscanf(rec->name, "worker-%d", &k), 1);
+      cr_assert(k >= 0 && k < RT_THREADS && tids[k] == 0);
+      tids[k] = rec->tid;
+    }
+  }
+  cr_assert(process_named);
+  for (int k = 0; k < RT_THREADS; k++) {
+    cr_assert_neq(tids[k], 0, "no thread name for worker-%d", k);
+    rt_check_thread(&tr, &t[k], tids[k], t_start, t_stop);
+  }
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
+/* The file holds the thread's events before and after a restart, each
+ * session in its own file. */
+Test(record, restart) {
+  for (int round = 0; round < 3; round++) {
+    char *path = tmp_trace("restart");
+    cr_assert_eq(ls_trace_start(path, NULL), 0);
+    for (int i = 0; i <= round; i++)
+      LS_TRACE_INSTANT(LS_CAT_SCHED, "setImmediate", (uint64_t)i + 1, 0);
+    cr_assert_eq(ls_trace_stop(), 0);
+    trace tr;
+    trace_load(&tr, path);
+    int n = 0;
+    for (size_t j = 0; j < tr.n; j++)
+      if (tr.recs[j].kind == LS_REC_EVENT)
+        cr_assert_eq(arg_u(&tr.recs[j].event, "id"), (uint64_t)++n);
+    cr_assert_eq(n, round + 1);
+    trace_free(&tr);
+    unlink(path);
+    free(path);
+  }
+}
+
+Test(record, start_errors) {
+  char *path = tmp_trace("errors");
+  ls_trace_opts bad = {.mode = LS_TRACE_DISCARD, .ring_slots = 1000};
+  cr_assert_eq(ls_trace_start(path, &bad), -EINVAL);
+  bad = (ls_trace_opts){.mode = (ls_trace_mode)7};
+  cr_assert_eq(ls_trace_start(path, &bad), -EINVAL);
+  cr_assert_eq(ls_trace_start("/nonexistent-dir/x.fxt", NULL), -ENOENT);
+  cr_assert(!ls_trace_active());
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  cr_assert_eq(ls_trace_start(path, NULL), -EBUSY);
+  cr_assert_eq(ls_trace_stop(), 0);
+  cr_assert_eq(ls_trace_stop(), 0); /* not recording: nothing to do */
+  unlink(path);
+  free(path);
+}
+
+/* ------------------------------------------------------------ overflow */
+
+#define OV_PUSHES 1000000
+
+/* A 64-slot ring against a writer that wakes every few ms: the producer
+ * outruns it by far. Nothing may block, and every event is either in the
+ * file or counted in a lost record. */
+Test(record, overflow_counts_every_event) {
+  char *path = tmp_trace("overflow");
+  ls_trace_opts opts = {.mode = LS_TRACE_DISCARD, .ring_slots = 64};
+  cr_assert_eq(ls_trace_start(path, &opts), 0);
+  for (uint64_t i = 0; i < OV_PUSHES; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i + 1, 0);
+  /* one more after a pause, so the last losses are written before it */
+  usleep(50000);
+  LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", OV_PUSHES + 1, 0);
+  cr_assert_eq(ls_trace_stop(), 0);
+  uint64_t lost_api = ls_trace_lost();
+
+  ls_reader *r;
+  char err[256];
+  cr_assert_eq(ls_reader_open(&r, path, err, sizeof err), 0, "%s", err);
+  ls_record rec;
+  uint64_t delivered = 0, lost = 0, lost_records = 0, last_id = 0;
+  uint64_t last_ts = 0;
+  int rc;
+  while ((rc = ls_reader_next(r, &rec)) == LS_FMT_OK) {
+    if (rec.kind == LS_REC_LOST) {
+      lost += rec.count;
+      lost_records++;
+      cr_assert_gt(rec.count, 0);
+      cr_assert_geq(rec.ts, last_ts);
+      last_ts = rec.ts;
+    } else if (rec.kind == LS_REC_EVENT) {
+      uint64_t id = arg_u(&rec.event, "id");
+      cr_assert_gt(id, last_id, "events out of order");
+      last_id = id;
+      delivered++;
+      cr_assert_geq(rec.event.ts, last_ts);
+      last_ts = rec.event.ts;
+    }
+  }
+  cr_assert_eq(rc, LS_FMT_EOF, "%s", ls_reader_error(r));
+  ls_reader_close(r);
+  cr_assert_eq(last_id, OV_PUSHES + 1);
+  cr_assert_gt(lost_records, 0, "the producer never outran the writer");
+  cr_assert_eq(delivered + lost, OV_PUSHES + 1);
+  cr_assert_eq(lost, lost_api);
+  unlink(path);
+  free(path);
+}
+
+/* ------------------------------------------------------ LOOPSCOPE_TRACE */
+
+/* Runs test_record_env_prog with the given environment additions and
+ * returns its exit status. */
+static int run_env_prog(const char *trace_path, const char *mode,
+                        const char *window) {
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    setenv("LOOPSCOPE_TRACE", trace_path, 1);
+    if (mode)
+      setenv("LOOPSCOPE_TRACE_MODE", mode, 1);
+    if (window)
+      setenv("LOOPSCOPE_TRACE_WINDOW", window, 1);
+    const char *prog = LS_BINARY_DIR "/tests/record/test_record_env_prog";
+    execl(prog, prog, (char *)NULL);
+    _exit(127);
+  }
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+/* env_prog.c: 100 iterations on a thread named "loop". */
+static void check_env_trace(const char *path) {
+  trace tr;
+  trace_load(&tr, path);
+  cr_assert_eq(tr.dropped, 0);
+  int iterations = 0;
+  bool named = false, process = false;
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_record *rec = &tr.recs[j];
+    if (rec->kind == LS_REC_EVENT && rec->event.type == LS_EV_BEGIN &&
+        strcmp(rec->event.category, LS_CAT_LOOP) == 0)
+      cr_assert_eq(arg_u(&rec->event, "n"), (uint64_t)iterations++);
+    named |= rec->kind == LS_REC_THREAD_NAME && strcmp(rec->name, "loop") == 0;
+    process |= rec->kind == LS_REC_PROCESS_NAME &&
+               strcmp(rec->name, "test_record_env_prog") == 0;
+  }
+  cr_assert_eq(iterations, 100);
+  cr_assert(named);
+  cr_assert(process);
+  trace_free(&tr);
+}
+
+Test(record, env_var_starts_and_exit_stops) {
+  char *path = tmp_trace("env");
+  cr_assert_eq(run_env_prog(path, NULL, NULL), 0);
+  check_env_trace(path);
+  cr_assert_eq(run_env_prog(path, "flight", "30"), 0);
+  check_env_trace(path);
+  unlink(path);
+  free(path);
+}
+
+Test(record, env_var_bad_mode_does_not_trace) {
+  char *path = tmp_trace("envbad");
+  unlink(path);
+  /* exit status 3: the program saw that tracing was off (env_prog.c) */
+  cr_assert_eq(run_env_prog(path, "sometimes", NULL), 3);
+  cr_assert_eq(access(path, F_OK), -1);
+  free(path);
+}
+
+/* ------------------------------------------------------------- intern */
+
+#define IN_THREADS 4
+#define IN_STRINGS 2000
+
+static const char *interned[IN_THREADS][IN_STRINGS];
+
+static void *intern_main(void *arg) {
+  intptr_t k = (intptr_t)arg;
+  for (int j = 0; j < IN_STRINGS; j++) {
+    int i = (int)((j + k * 500) % IN_STRINGS); /* threads start apart */
+    char buf[32];
+    snprintf(buf, sizeof buf, "label-%d", i);
+    interned[k][i] = ls_trace_intern(buf);
+    cr_assert(interned[k][i] != buf);
+  }
+  return NULL;
+}
+
+Test(record, intern_dedups_across_threads) {
+  pthread_t th[IN_THREADS];
+  for (intptr_t k = 0; k < IN_THREADS; k++)
+    cr_assert_eq(pthread_create(&th[k], NULL, intern_main, (void *)k), 0);
+  for (int k = 0; k < IN_THREADS; k++)
+    pthread_join(th[k], NULL);
+  for (int i = 0; i < IN_STRINGS; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "label-%d", i);
+    cr_assert_str_eq(interned[0][i], want);
+    for (int k = 1; k < IN_THREADS; k++)
+      cr_assert_eq(interned[k][i], interned[0][i], "two copies of %s", want);
+    cr_assert_eq(ls_trace_intern(want), interned[0][i]);
+  }
+  cr_assert_neq(interned[0][0], interned[0][1]);
+  cr_assert_null(ls_trace_intern(NULL));
+}

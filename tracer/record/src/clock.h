@@ -1,0 +1,65 @@
+/* Timestamps for the recorder.
+ *
+ * Producers read the cheapest clock there is: rdtsc when the kernel itself
+ * trusts the TSC (its clocksource is "tsc": invariant and synchronised across
+ * cores), else CLOCK_MONOTONIC. The writer thread converts ticks to
+ * nanoseconds of CLOCK_MONOTONIC, so a trace from the recorder and one from
+ * the eBPF tracer (bpf_ktime_get_ns) share one time base; the file therefore
+ * says ticks_per_second = 1e9.
+ *
+ * The TSC rate is measured against CLOCK_MONOTONIC over the first 5 ms,
+ * then refined at 1 s, 10 s, 100 s, ... Each
+ * refinement starts a new linear segment anchored where the old one ends, so
+ * converted times never jump or run backwards. */
+#ifndef LS_RECORD_CLOCK_H
+#define LS_RECORD_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define LS__HAVE_TSC 1
+#endif
+
+extern bool ls__clock_use_tsc;
+
+static inline uint64_t ls__mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* What producers stamp into slots. */
+static inline uint64_t ls__clock_ticks(void) {
+#ifdef LS__HAVE_TSC
+  if (__builtin_expect(ls__clock_use_tsc, 1))
+    return __rdtsc();
+#endif
+  return ls__mono_ns();
+}
+
+/* ns = seg.ns + (ticks - seg.t) * mult / 2^32 */
+typedef struct ls__clock_seg {
+  uint64_t t, ns, mult;
+} ls__clock_seg;
+
+/* Owned by the writer thread of one session. */
+typedef struct ls__clock {
+  bool tsc;
+  bool ready;            /* ticks can be converted */
+  uint64_t t0, m0;       /* the pair taken at start */
+  uint64_t next_refine;  /* CLOCK_MONOTONIC ns of the next refinement */
+  ls__clock_seg prev, cur;
+} ls__clock;
+
+/* Decides rdtsc or CLOCK_MONOTONIC (once per process) and takes the first
+ * (ticks, ns) pair. */
+void ls__clock_init(ls__clock *c);
+/* Measures or refines the TSC rate when due; `force` measures now whatever
+ * the elapsed time (a session stopped before its first drain period). Returns
+ * whether ticks can be converted. */
+bool ls__clock_update(ls__clock *c, bool force);
+uint64_t ls__clock_to_ns(const ls__clock *c, uint64_t ticks);
+
+#endif

@@ -1,0 +1,342 @@
+/* The writer thread: drains the rings into the trace file.
+ *
+ * Discard mode wakes at least every LS__PERIOD_MS, drains every ring and
+ * hands the bytes to the kernel with write(2), so a kill -9 loses at most
+ * one period plus the drain; it wakes sooner when a ring was filling fast.
+ * Flight-recorder mode only writes when asked (SIGUSR2, stop), and then only
+ * the slots younger than the window. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+#define LS__PERIOD_MS 20
+#define LS__FLIGHT_PERIOD_MS 1000 /* clock refinement and reaping only */
+#define LS__TAIL_STEP 4096 /* free room for the producer every this many */
+#define LS__FLOW_CAT "flow"
+
+/* What a category means for the arguments of its events (vocab.h). */
+typedef enum cat_class {
+  CAT_UNKNOWN = 0, /* not classified yet */
+  CAT_LOOP,
+  CAT_PHASE,
+  CAT_CALLBACK,    /* one of ls_kind_names */
+  CAT_POOL,
+  CAT_SCHED,
+  CAT_PROMISE,
+  CAT_MARK,
+  CAT_OTHER
+} cat_class;
+
+static cat_class cat_classes[LS__CAT_MAX]; /* writer thread only */
+
+static cat_class classify(unsigned index) {
+  cat_class c = cat_classes[index];
+  if (c != CAT_UNKNOWN)
+    return c;
+  const char *cat = ls__cat_name(index);
+  if (strcmp(cat, LS_CAT_LOOP) == 0)
+    c = CAT_LOOP;
+  else if (strcmp(cat, LS_CAT_PHASE) == 0)
+    c = CAT_PHASE;
+  else if (ls_kind_from_name(cat) >= 0)
+    c = CAT_CALLBACK;
+  else if (strcmp(cat, LS_CAT_POOL) == 0)
+    c = CAT_POOL;
+  else if (strcmp(cat, LS_CAT_SCHED) == 0)
+    c = CAT_SCHED;
+  else if (strcmp(cat, LS_CAT_PROMISE) == 0)
+    c = CAT_PROMISE;
+  else if (strcmp(cat, LS_CAT_MARK) == 0)
+    c = CAT_MARK;
+  else
+    c = CAT_OTHER;
+  return cat_classes[index] = c;
+}
+
+static bool name_is(const char *name, const char *want) {
+  return name == want || (name != NULL && strcmp(name, want) == 0);
+}
+
+/* The writer stores each integer in the smallest FXT type that holds it. */
+static void arg_u(ls_event *ev, const char *name, uint64_t v) {
+  ev->args[ev->nargs++] = (ls_arg){.name = name, .type = LS_ARG_U64, .v.u = v};
+}
+static void arg_i(ls_event *ev, const char *name, int64_t v) {
+  ev->args[ev->nargs++] = (ls_arg){.name = name, .type = LS_ARG_I64, .v.i = v};
+}
+
+/* Arguments of slices and instants by category, as vocab.h lists them. */
+static void slice_args(ls_event *ev, cat_class c, ls__slot_type t,
+                       const ls__slot *s) {
+  bool begin = t == LS__SLOT_BEGIN;
+  switch (c) {
+  case CAT_LOOP:
+    if (begin)
+      arg_u(ev, "n", s->id);
+    return;
+  case CAT_PHASE:
+    if (name_is(ev->name, ls_phase_names[LS_PHASE_POLL]))
+      arg_i(ev, begin ? "timeout_ms" : "events", (int64_t)s->arg);
+    return;
+  case CAT_CALLBACK:
+    if (begin) {
+      arg_u(ev, "id", s->id);
+      arg_u(ev, "trigger", s->arg);
+    }
+    return;
+  case CAT_POOL:
+    if (begin)
+      arg_u(ev, "id", s->id);
+    return;
+  default:
+    if (begin && s->id)
+      arg_u(ev, "id", s->id);
+    if (s->arg)
+      arg_u(ev, "arg", s->arg);
+    return;
+  }
+}
+
+static void instant_args(ls_event *ev, cat_class c, const ls__slot *s) {
+  switch (c) {
+  case CAT_SCHED:
+    arg_u(ev, "id", s->id);
+    if (s->arg)
+      arg_u(ev, "delay_ms", s->arg);
+    return;
+  case CAT_PROMISE:
+    arg_u(ev, "id", s->id);
+    arg_u(ev, "parent", s->arg);
+    return;
+  case CAT_MARK:
+    if (name_is(ev->name, LS_MARK_BLOCKED)) {
+      arg_u(ev, "dur_ns", s->arg);
+      return;
+    }
+    if (name_is(ev->name, LS_MARK_LOST)) {
+      arg_u(ev, "count", s->arg);
+      return;
+    }
+    break;
+  default:
+    break;
+  }
+  if (s->id)
+    arg_u(ev, "id", s->id);
+  if (s->arg)
+    arg_u(ev, "arg", s->arg);
+}
+
+static void note_error(ls__session *s, int rc) {
+  if (rc < 0 && s->error == 0)
+    s->error = rc;
+}
+
+/* One slot becomes one record. */
+static void emit(ls__session *s, const ls__ring *r, const ls__slot *slot) {
+  ls__slot_type t = ls__slot_type_of(slot->word);
+  uint64_t ts = ls__clock_to_ns(&s->clock, slot->ts);
+  if (t == LS__SLOT_LOST) {
+    note_error(s, ls_writer_lost(s->w, s->pid, r->tid, ts, slot->arg));
+    return;
+  }
+  unsigned cat = ls__slot_cat(slot->word);
+  ls_event ev; /* not zeroed whole: args past nargs are never read */
+  ev.ts = ts;
+  ev.pid = s->pid;
+  ev.tid = r->tid;
+  ev.category = ls__cat_name(cat);
+  ev.name = ls__slot_name(slot->word);
+  ev.id = ev.end_ts = 0;
+  ev.nargs = 0;
+  switch (t) {
+  case LS__SLOT_BEGIN:
+  case LS__SLOT_END:
+    ev.type = t == LS__SLOT_BEGIN ? LS_EV_BEGIN : LS_EV_END;
+    slice_args(&ev, classify(cat), t, slot);
+    break;
+  case LS__SLOT_INSTANT:
+    ev.type = LS_EV_INSTANT;
+    instant_args(&ev, classify(cat), slot);
+    break;
+  case LS__SLOT_COUNTER:
+    ev.type = LS_EV_COUNTER;
+    arg_i(&ev, "value", (int64_t)slot->arg);
+    break;
+  case LS__SLOT_FLOW_BEGIN:
+  case LS__SLOT_FLOW_END:
+    ev.type = t == LS__SLOT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END;
+    ev.category = ev.name = LS__FLOW_CAT;
+    ev.id = slot->id;
+    break;
+  case LS__SLOT_ASYNC_BEGIN:
+  case LS__SLOT_ASYNC_END:
+    ev.type = t == LS__SLOT_ASYNC_BEGIN ? LS_EV_ASYNC_BEGIN : LS_EV_ASYNC_END;
+    ev.id = slot->id;
+    break;
+  default:
+    return; /* not a type we push: cannot happen short of memory corruption */
+  }
+  note_error(s, ls_writer_event(s->w, &ev));
+}
+
+/* FORMAT.md: a flow end carries the timestamp of the callback begin that
+ * follows it, which is how readers bind the arrow to the callback. The hook
+ * runs a few ns before the begin's, so the writer holds a flow end until it
+ * sees the ring's next slot. */
+static void emit_held(ls__session *s, ls__ring *r) {
+  if (r->holding) {
+    r->holding = false;
+    emit(s, r, &r->held);
+  }
+}
+
+static void emit_in_order(ls__session *s, ls__ring *r, const ls__slot *slot) {
+  ls__slot_type t = ls__slot_type_of(slot->word);
+  if (r->holding && t == LS__SLOT_BEGIN)
+    r->held.ts = slot->ts;
+  emit_held(s, r);
+  if (t == LS__SLOT_FLOW_END) {
+    r->held = *slot;
+    r->holding = true;
+    return;
+  }
+  emit(s, r, slot);
+}
+
+static void write_thread_name(ls__session *s, ls__ring *r) {
+  const char *name = atomic_load_explicit(&r->name, memory_order_acquire);
+  if (name != NULL && name != r->name_written) {
+    note_error(s, ls_writer_thread_name(s->w, s->pid, r->tid, name));
+    r->name_written = name;
+  }
+}
+
+/* Discard mode: everything published so far. Returns how full the ring was,
+ * in 1/1024ths of its capacity. */
+static uint64_t drain_ring(ls__session *s, ls__ring *r) {
+  uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+  uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  if (head != tail)
+    write_thread_name(s, r);
+  for (uint64_t i = tail; i < head; i++) {
+    emit_in_order(s, r, &r->slots[i & r->mask]);
+    if ((i + 1) % LS__TAIL_STEP == 0)
+      atomic_store_explicit(&r->tail, i + 1, memory_order_release);
+  }
+  atomic_store_explicit(&r->tail, head, memory_order_release);
+  return ((head - tail) << 10) / (r->mask + 1);
+}
+
+/* Flight mode: the slots not written yet and younger than the window. */
+static void dump_ring(ls__session *s, ls__ring *r, uint64_t cutoff_ns) {
+  uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+  uint64_t cap = r->mask + 1;
+  uint64_t from = head > cap ? head - cap : 0;
+  if (from < r->dumped)
+    from = r->dumped;
+  bool named = false;
+  while (from < head) {
+    uint64_t to = head - from > LS__SCRATCH_SLOTS ? from + LS__SCRATCH_SLOTS : head;
+    for (uint64_t i = ls__ring_copy(r, from, to, s->scratch); i < to; i++) {
+      const ls__slot *slot = &s->scratch[i - from];
+      if (ls__clock_to_ns(&s->clock, slot->ts) < cutoff_ns)
+        continue;
+      if (!named) {
+        write_thread_name(s, r);
+        named = true;
+      }
+      emit_in_order(s, r, slot);
+    }
+    from = to;
+  }
+  emit_held(s, r); /* the next dump may be far away */
+  r->dumped = head;
+}
+
+static void unlink_ring(ls__ring *r) {
+  pthread_mutex_lock(&ls__rings_lock);
+  ls__ring *p = atomic_load_explicit(&ls__rings, memory_order_relaxed);
+  if (p == r) {
+    atomic_store_explicit(&ls__rings, r->next, memory_order_relaxed);
+  } else {
+    while (p->next != r)
+      p = p->next;
+    p->next = r->next;
+  }
+  pthread_mutex_unlock(&ls__rings_lock);
+  ls__ring_free(r);
+}
+
+typedef enum pass { PASS_DRAIN, PASS_LAST_DRAIN, PASS_DUMP, PASS_REAP } pass;
+
+/* One walk over the registry. Rings whose thread is done are freed once
+ * nothing in them can still be written: after a drain (discard mode) or a
+ * dump (flight mode), or at once when they belong to an older session. */
+static uint64_t walk(ls__session *s, pass p) {
+  uint64_t fullest = 0;
+  uint64_t cutoff = 0;
+  if (p == PASS_DUMP) {
+    uint64_t now = ls__clock_to_ns(&s->clock, ls__clock_ticks());
+    cutoff = now > s->window_ns ? now - s->window_ns : 0;
+  }
+  ls__ring *r = atomic_load_explicit(&ls__rings, memory_order_acquire);
+  while (r != NULL) {
+    ls__ring *next = r->next;
+    bool done = atomic_load_explicit(&r->done, memory_order_acquire);
+    if (r->gen == s->gen) {
+      if (p == PASS_DRAIN || p == PASS_LAST_DRAIN) {
+        uint64_t fill = drain_ring(s, r);
+        if (fill > fullest)
+          fullest = fill;
+        if (done || p == PASS_LAST_DRAIN)
+          emit_held(s, r);
+      } else if (p == PASS_DUMP) {
+        dump_ring(s, r, cutoff);
+      }
+    }
+    if (done && (r->gen != s->gen || p != PASS_REAP))
+      unlink_ring(r);
+    r = next;
+  }
+  return fullest;
+}
+
+void *ls__writer_main(void *arg) {
+  ls__session *s = arg;
+  bool stop = false;
+  int timeout = LS__PERIOD_MS;
+  walk(s, PASS_REAP); /* rings left by earlier sessions */
+  while (!stop) {
+    struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
+    bool dump = false;
+    if (poll(&pfd, 1, timeout) > 0) {
+      char buf[64];
+      ssize_t n;
+      while ((n = read(s->wake_fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++) {
+          stop |= buf[i] == LS__WAKE_STOP;
+          dump |= buf[i] == LS__WAKE_DUMP;
+        }
+    }
+    bool ready = ls__clock_update(&s->clock, stop || dump);
+    if (!s->flight) {
+      uint64_t fullest =
+          ready ? walk(s, stop ? PASS_LAST_DRAIN : PASS_DRAIN) : 0;
+      /* a ring a quarter full at this rate fills within a few periods */
+      timeout = !ready ? LS__PERIOD_MS / 4
+                : fullest > 256 ? 0
+                : fullest > 64  ? 2
+                                : LS__PERIOD_MS;
+    } else {
+      walk(s, dump || stop ? PASS_DUMP : PASS_REAP);
+      timeout = ready ? LS__FLIGHT_PERIOD_MS : LS__PERIOD_MS / 4;
+    }
+    note_error(s, ls_writer_flush(s->w));
+  }
+  return NULL;
+}

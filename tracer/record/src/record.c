@@ -1,0 +1,364 @@
+/* Recording hooks, thread registration, and starting and stopping a
+ * session (by API or by LOOPSCOPE_TRACE at load time). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loopscope/trace.h"
+#include "session.h"
+
+#define LS__DEFAULT_SLOTS (1u << 16)        /* 2 MiB per thread */
+#define LS__DEFAULT_FLIGHT_SLOTS (1u << 18) /* 8 MiB per thread */
+#define LS__DEFAULT_WINDOW_S 10.0
+#define LS__MIN_SLOTS 64u
+#define LS__MAX_SLOTS (1u << 26)
+
+bool ls__trace_on;
+
+ls__ring *_Atomic ls__rings;
+pthread_mutex_t ls__rings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Bumped by every start: a thread whose ring has another generation attaches
+ * a new ring on its next event. */
+static _Atomic uint32_t session_gen;
+/* What a new ring looks like; written before session_gen (release). */
+static unsigned session_slots;
+static bool session_flight;
+
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static ls__session *session;          /* under session_lock */
+static _Atomic bool session_live;
+
+static __thread ls__ring *tls_ring __attribute__((tls_model("initial-exec")));
+static __thread const char *tls_name;
+
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ring_key;        /* its destructor sees thread exit */
+static int wake_pipe[2] = {-1, -1};   /* never closed: see on_sigusr2 */
+static struct sigaction old_sigusr2;
+
+/* ------------------------------------------------------------ threads */
+
+static void ring_thread_exit(void *p) {
+  ls__ring *r = p;
+  if (tls_ring == r)
+    tls_ring = NULL;
+  atomic_store_explicit(&r->done, true, memory_order_release);
+}
+
+static ls__ring *ring_attach(void) {
+  if (!ls__trace_on)
+    return NULL;
+  ls__ring *old = tls_ring;
+  if (old != NULL) /* from an earlier session: the writer frees it */
+    atomic_store_explicit(&old->done, true, memory_order_release);
+  tls_ring = NULL;
+  uint32_t gen = atomic_load_explicit(&session_gen, memory_order_acquire);
+  ls__ring *r = ls__ring_new(session_slots, session_flight, gen,
+                             (uint64_t)gettid());
+  if (r == NULL) {
+    atomic_fetch_add_explicit(&ls__lost_total, 1, memory_order_relaxed);
+    return NULL;
+  }
+  atomic_store_explicit(&r->name, tls_name, memory_order_relaxed);
+  pthread_mutex_lock(&ls__rings_lock);
+  r->next = atomic_load_explicit(&ls__rings, memory_order_relaxed);
+  atomic_store_explicit(&ls__rings, r, memory_order_release);
+  pthread_mutex_unlock(&ls__rings_lock);
+  pthread_setspecific(ring_key, r);
+  tls_ring = r;
+  return r;
+}
+
+void ls_trace_thread_name(const char *name) {
+  tls_name = ls_trace_intern(name);
+  if (tls_ring != NULL)
+    atomic_store_explicit(&tls_ring->name, tls_name, memory_order_release);
+}
+
+/* -------------------------------------------------------------- hooks */
+
+static inline void push(ls__slot_type type, const char *cat, const char *name,
+                        uint64_t id, uint64_t arg) {
+  ls__ring *r = tls_ring;
+  if (__builtin_expect(r == NULL || r->gen != atomic_load_explicit(
+                                                 &session_gen,
+                                                 memory_order_relaxed),
+                       0)) {
+    if ((r = ring_attach()) == NULL)
+      return;
+  }
+  uint64_t ts = ls__clock_ticks();
+  /* Only a pointer from above the 48-bit user address space (none on
+   * Linux without an explicit mmap hint) needs a copy to fit the slot. */
+  if (__builtin_expect((uintptr_t)name > LS__SLOT_PTR_MASK, 0))
+    name = ls_trace_intern(name);
+  unsigned c = cat != NULL ? ls__cat_index(cat) : 0;
+  ls__ring_push(r, ts, ls__slot_word(type, c, name), id, arg);
+}
+
+void ls__trace_begin(const char *cat, const char *name, uint64_t id,
+                     uint64_t arg) {
+  push(LS__SLOT_BEGIN, cat, name, id, arg);
+}
+void ls__trace_end(const char *cat, const char *name, uint64_t arg) {
+  push(LS__SLOT_END, cat, name, 0, arg);
+}
+void ls__trace_instant(const char *cat, const char *name, uint64_t id,
+                       uint64_t arg) {
+  push(LS__SLOT_INSTANT, cat, name, id, arg);
+}
+void ls__trace_counter(const char *name, int64_t value) {
+  push(LS__SLOT_COUNTER, LS_CAT_COUNTER, name, 0, (uint64_t)value);
+}
+void ls__trace_flow_begin(uint64_t id) {
+  push(LS__SLOT_FLOW_BEGIN, NULL, NULL, id, 0);
+}
+void ls__trace_flow_end(uint64_t id) {
+  push(LS__SLOT_FLOW_END, NULL, NULL, id, 0);
+}
+void ls__trace_async_begin(const char *cat, const char *name, uint64_t id) {
+  push(LS__SLOT_ASYNC_BEGIN, cat, name, id, 0);
+}
+void ls__trace_async_end(const char *cat, const char *name, uint64_t id) {
+  push(LS__SLOT_ASYNC_END, cat, name, id, 0);
+}
+
+/* ------------------------------------------------------------ process */
+
+/* Only an async-signal-safe write: the writer thread does the work. The pipe
+ * is never closed, so a signal racing with stop cannot hit a reused fd. */
+static void on_sigusr2(int sig) {
+  (void)sig;
+  int saved = errno;
+  char c = LS__WAKE_DUMP;
+  ssize_t n = write(wake_pipe[1], &c, 1);
+  (void)n; /* a full pipe already holds a wake-up */
+  errno = saved;
+}
+
+/* A forked child has no writer thread and shares the parent's file: it must
+ * neither record nor flush the parent's buffered records at exit. */
+static void after_fork_child(void) {
+  ls__trace_on = false;
+  if (session != NULL && session->flight)
+    sigaction(SIGUSR2, &old_sigusr2, NULL);
+  session = NULL; /* its memory is the parent's business */
+  atomic_store(&session_live, false);
+  pthread_mutex_init(&session_lock, NULL);
+  pthread_mutex_init(&ls__rings_lock, NULL);
+}
+
+static int process_init_rc;
+static void process_init(void) {
+  if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    process_init_rc = -errno;
+    return;
+  }
+  if ((process_init_rc = -pthread_key_create(&ring_key, ring_thread_exit)))
+    return;
+  process_init_rc = -pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+static const char *rc_text(int rc) {
+  return rc <= LS_FMT_ENOTTRACE ? "trace format error" : strerror(-rc);
+}
+
+static void stop_at_exit(void) {
+  if (!ls_trace_active())
+    return;
+  int rc = ls_trace_stop();
+  if (rc != 0)
+    fprintf(stderr, "loopscope: writing the trace failed: %s\n", rc_text(rc));
+}
+
+/* ---------------------------------------------------------------- API */
+
+static int check_opts(const ls_trace_opts *o, unsigned *slots, double *window) {
+  if (o->mode != LS_TRACE_DISCARD && o->mode != LS_TRACE_FLIGHT_RECORDER)
+    return -EINVAL;
+  bool flight = o->mode == LS_TRACE_FLIGHT_RECORDER;
+  *slots = o->ring_slots ? o->ring_slots
+           : flight      ? LS__DEFAULT_FLIGHT_SLOTS
+                         : LS__DEFAULT_SLOTS;
+  if (*slots < LS__MIN_SLOTS || *slots > LS__MAX_SLOTS ||
+      (*slots & (*slots - 1)) != 0)
+    return -EINVAL;
+  *window = o->window_s > 0 ? o->window_s : LS__DEFAULT_WINDOW_S;
+  if (!(*window < 1e9)) /* also NaN */
+    return -EINVAL;
+  return 0;
+}
+
+static void session_free(ls__session *s) {
+  free(s->scratch);
+  free(s);
+}
+
+int ls_trace_start(const char *path, const ls_trace_opts *opts) {
+  static const ls_trace_opts defaults = {.mode = LS_TRACE_DISCARD};
+  if (opts == NULL)
+    opts = &defaults;
+  unsigned slots;
+  double window;
+  int rc = check_opts(opts, &slots, &window);
+  if (rc != 0 || path == NULL)
+    return rc ? rc : -EINVAL;
+  pthread_once(&process_once, process_init);
+  if (process_init_rc != 0)
+    return process_init_rc;
+
+  pthread_mutex_lock(&session_lock);
+  if (session != NULL) {
+    pthread_mutex_unlock(&session_lock);
+    return -EBUSY;
+  }
+  ls__session *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    rc = -ENOMEM;
+    goto out;
+  }
+  s->flight = opts->mode == LS_TRACE_FLIGHT_RECORDER;
+  s->window_ns = (uint64_t)(window * 1e9);
+  s->pid = (uint64_t)getpid();
+  s->wake_fd = wake_pipe[0];
+  if (s->flight &&
+      (s->scratch = malloc(LS__SCRATCH_SLOTS * sizeof *s->scratch)) == NULL) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (s->fd < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  ls__clock_init(&s->clock);
+  rc = ls_writer_open(&s->w, s->fd, 1000000000u,
+                      opts->source ? opts->source : "runtime");
+  if (rc == 0)
+    rc = ls_writer_process_name(s->w, s->pid, program_invocation_short_name);
+  if (rc == 0)
+    rc = ls_writer_flush(s->w);
+  if (rc != 0)
+    goto fail_writer;
+
+  char stale[64]; /* wake-ups meant for an earlier session */
+  while (read(wake_pipe[0], stale, sizeof stale) > 0)
+    ;
+  session_slots = slots;
+  session_flight = s->flight;
+  s->gen = atomic_fetch_add_explicit(&session_gen, 1, memory_order_release) + 1;
+  atomic_store(&ls__lost_total, 0);
+
+  /* The writer thread takes no signals: SIGUSR2 and the program's own
+   * signals go to the program's threads. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  rc = -pthread_create(&s->thread, NULL, ls__writer_main, s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0)
+    goto fail_writer;
+  if (s->flight) {
+    struct sigaction sa = {.sa_handler = on_sigusr2, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, &old_sigusr2);
+  }
+  static bool atexit_done;
+  if (!atexit_done)
+    atexit_done = atexit(stop_at_exit) == 0;
+  session = s;
+  atomic_store(&session_live, true);
+  ls__trace_on = true;
+  rc = 0;
+  goto out;
+
+fail_writer:
+  if (s->w != NULL)
+    ls_writer_close(s->w);
+  close(s->fd);
+fail:
+  session_free(s);
+out:
+  pthread_mutex_unlock(&session_lock);
+  return rc;
+}
+
+int ls_trace_stop(void) {
+  pthread_mutex_lock(&session_lock);
+  ls__session *s = session;
+  if (s == NULL) {
+    pthread_mutex_unlock(&session_lock);
+    return 0;
+  }
+  ls__trace_on = false;
+  atomic_store(&session_live, false);
+  if (s->flight)
+    sigaction(SIGUSR2, &old_sigusr2, NULL);
+  char c = LS__WAKE_STOP;
+  while (write(wake_pipe[1], &c, 1) < 0 && errno == EINTR)
+    ;
+  pthread_join(s->thread, NULL);
+  int rc = s->error;
+  int close_rc = ls_writer_close(s->w);
+  if (rc == 0)
+    rc = close_rc;
+  if (close(s->fd) != 0 && rc == 0)
+    rc = -errno;
+  session_free(s);
+  session = NULL;
+  pthread_mutex_unlock(&session_lock);
+  return rc;
+}
+
+bool ls_trace_active(void) { return atomic_load(&session_live); }
+
+uint64_t ls_trace_lost(void) {
+  return atomic_load_explicit(&ls__lost_total, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------ LOOPSCOPE_TRACE */
+
+/* Runs at load time in any program that links the hooks. The variable is
+ * removed so that child processes on the runtime do not truncate and
+ * interleave into the same file. */
+__attribute__((constructor)) static void start_from_env(void) {
+  const char *path = getenv("LOOPSCOPE_TRACE");
+  if (path == NULL || *path == '\0')
+    return;
+  ls_trace_opts opts = {.mode = LS_TRACE_DISCARD};
+  const char *mode = getenv("LOOPSCOPE_TRACE_MODE");
+  const char *window = getenv("LOOPSCOPE_TRACE_WINDOW");
+  if (mode != NULL && strcmp(mode, "flight") == 0) {
+    opts.mode = LS_TRACE_FLIGHT_RECORDER;
+  } else if (mode != NULL && *mode != '\0' && strcmp(mode, "discard") != 0) {
+    fprintf(stderr,
+            "loopscope: LOOPSCOPE_TRACE_MODE=%s: expected \"discard\" or "
+            "\"flight\"; not tracing\n", mode);
+    return;
+  }
+  if (window != NULL && *window != '\0') {
+    char *end;
+    opts.window_s = strtod(window, &end);
+    if (*end != '\0' || !(opts.window_s > 0)) {
+      fprintf(stderr,
+              "loopscope: LOOPSCOPE_TRACE_WINDOW=%s: expected seconds > 0; "
+              "not tracing\n", window);
+      return;
+    }
+  }
+  char *copy = strdup(path);
+  unsetenv("LOOPSCOPE_TRACE");
+  if (copy == NULL) {
+    fprintf(stderr, "loopscope: out of memory; not tracing\n");
+    return;
+  }
+  int rc = ls_trace_start(copy, &opts);
+  if (rc != 0)
+    fprintf(stderr, "loopscope: cannot trace to %s: %s\n", copy, rc_text(rc));
+  free(copy);
+}
