@@ -54,7 +54,10 @@ struct ls_reader {
   ls__chunk *chunks;
   ls__pool_slot *pool;
   size_t pool_cap, pool_count;
-  const char *strs[LS__STR_INDEX_MAX + 1];
+  /* The string table grows to the highest index defined, so small files
+   * (and fuzz inputs) do not pay for all 32768 entries. */
+  const char **strs;
+  size_t strs_cap;
   ls__rthread threads[LS__THREAD_INDEX_MAX + 1];
   char err[512];
 };
@@ -173,7 +176,7 @@ static int string_at(ls_reader *r, ls__view *v, uint16_t ref, const char *what,
     v->i += words;
     return 0;
   }
-  *out = r->strs[ref];
+  *out = ref == 0 ? "" : ref < r->strs_cap ? r->strs[ref] : NULL;
   if (*out == NULL)
     return fail(r, v->offset,
                 "%s record refers to string index %u, which was never defined",
@@ -391,6 +394,19 @@ static int read_init(ls_reader *r, ls__view *v, ls_record *rec) {
   return 0;
 }
 
+static bool grow_strs(ls_reader *r, size_t index) {
+  size_t cap = r->strs_cap ? r->strs_cap : 64;
+  while (cap <= index)
+    cap *= 2;
+  const char **strs = realloc(r->strs, cap * sizeof *strs);
+  if (strs == NULL)
+    return false;
+  memset(strs + r->strs_cap, 0, (cap - r->strs_cap) * sizeof *strs);
+  r->strs = strs;
+  r->strs_cap = cap;
+  return true;
+}
+
 static int read_string(ls_reader *r, ls__view *v, uint64_t h) {
   unsigned index = (h >> 16) & LS__STR_INDEX_MAX;
   size_t len = (h >> 32) & LS__STR_INDEX_MAX;
@@ -400,6 +416,8 @@ static int read_string(ls_reader *r, ls__view *v, uint64_t h) {
                 len, (unsigned long long)v->words);
   if (index == 0)
     return LS__SKIP; /* the spec says to ignore it */
+  if (index >= r->strs_cap && !grow_strs(r, index))
+    return no_memory(r, v->offset);
   r->strs[index] = pool_intern(r, v->p + 8, len);
   if (r->strs[index] == NULL)
     return no_memory(r, v->offset);
@@ -473,9 +491,9 @@ int ls_reader_next(ls_reader *r, ls_record *rec) {
 /* ------------------------------------------------------ open and close */
 
 static void reset_tables(ls_reader *r) {
-  memset(r->strs, 0, sizeof r->strs);
+  if (r->strs_cap)
+    memset(r->strs, 0, r->strs_cap * sizeof *r->strs);
   memset(r->threads, 0, sizeof r->threads);
-  r->strs[0] = "";
   r->pos = 0;
   r->dropped = 0;
   r->error = 0;
@@ -603,6 +621,7 @@ void ls_reader_close(ls_reader *r) {
     r->chunks = next;
   }
   free(r->pool);
+  free(r->strs);
   free(r->name);
   free(r);
 }
