@@ -1,0 +1,55 @@
+/* Helpers shared by the loopscope subcommands: usage errors, number parsing,
+ * opening a trace with a message that names the file, progress on a tty. */
+#ifndef LOOPSCOPE_CLI_H
+#define LOOPSCOPE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "loopscope/format.h"
+
+#define LS_CLI_VERSION "0.1.0"
+
+/* Prints "loopscope CMD: message" and a pointer to --help; returns 2. */
+int ls_cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "loopscope CMD: message"; returns 1. */
+int ls_cli_fail(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "64", "64k", "256MB", "1GiB": binary multiples (k = 1024). */
+bool ls_cli_parse_size(const char *s, uint64_t *bytes);
+/* "1500" (µs), "1.5ms", "20us", "300ns", "2s" -> nanoseconds. */
+bool ls_cli_parse_time(const char *s, uint64_t *ns);
+bool ls_cli_parse_u64(const char *s, uint64_t *v);
+
+/* Opens a trace, printing the reader's message on failure. Returns 0 or 1. */
+int ls_cli_open_trace(const char *cmd, const char *path, ls_reader **r);
+/* After reading: warns about a torn tail ("FILE: truncated, N bytes dropped
+ * at offset M") and returns 1 with the reader's error if status < 0. */
+int ls_cli_finish_trace(const char *cmd, const char *path, ls_reader *r,
+                        int status);
+
+/* "12 ns", "1.234 us", "12.345 ms", "1.234 s". */
+const char *ls_cli_fmt_dur(char *buf, size_t len, uint64_t ns);
+
+/* Progress on stderr, only when stderr is a terminal, at most 5 times a
+ * second; ls_cli_progress_done clears the line. */
+typedef struct ls_cli_progress {
+  const char *what;
+  bool tty, shown;
+  uint64_t last_ns;
+} ls_cli_progress;
+void ls_cli_progress_init(ls_cli_progress *p, const char *what);
+void ls_cli_progress_update(ls_cli_progress *p, uint64_t done, uint64_t total);
+void ls_cli_progress_done(ls_cli_progress *p);
+
+/* Runs argv with LOOPSCOPE_TRACE=out in its environment (flight recorder
+ * with a window when flight_s > 0), waits, checks and summarises the trace.
+ * Returns the program's exit status (128 + signal), or 1 when it ran
+ * cleanly but left no readable trace. Shared by `record` and `run -o`. */
+int ls_cli_record_program(const char *cmd, const char *out, double flight_s,
+                          char **argv);
+
+#endif

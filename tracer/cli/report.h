@@ -1,0 +1,51 @@
+/* `loopscope report`: figures computed from a trace's events, in one pass.
+ * Split from the printing so tests can check the numbers. */
+#ifndef LOOPSCOPE_CLI_REPORT_H
+#define LOOPSCOPE_CLI_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "loopscope/format.h"
+
+#define LS_REPORT_LONGEST 10
+
+/* Nearest-rank percentiles: pN is the smallest sample with at least N% of
+ * the samples at or below it. */
+typedef struct ls_report_dist {
+  uint64_t count, total_ns, p50_ns, p99_ns, max_ns;
+} ls_report_dist;
+
+typedef struct ls_report_callback {
+  uint64_t dur_ns, ts_ns, tid, id;
+  const char *kind, *label; /* reader memory: valid until it is closed */
+} ls_report_callback;
+
+typedef struct ls_report {
+  const char *source;
+  uint64_t events, records;
+  uint64_t first_ns, last_ns;        /* span of timed records */
+  uint64_t iterations;
+  uint64_t iterations_ns;            /* time inside loop iterations */
+  uint64_t loop_ns;                  /* iterations_ns, or the span if none */
+  uint64_t phase_ns[LS_PHASE_COUNT];
+  uint64_t phase_count[LS_PHASE_COUNT];
+  ls_report_dist kinds[LS_KIND_COUNT]; /* callback durations (inclusive) */
+  ls_report_callback longest[LS_REPORT_LONGEST];
+  unsigned nlongest;
+  uint64_t callback_ns;              /* callbacks not nested in a callback */
+  uint64_t poll_idle_ns;             /* poll phases minus their callbacks */
+  double elu;                        /* (loop - poll idle) / loop */
+  ls_report_dist lateness;           /* timer callback begin - due */
+  uint64_t timers_unscheduled;       /* timer callbacks with no sched seen */
+  uint64_t lost, lost_records;
+  uint64_t unmatched_ends;
+  uint64_t dropped_bytes;
+} ls_report;
+
+/* Reads r to the end. Returns 0, or the reader's (negative) error after
+ * computing figures from everything before it. */
+int ls_report_compute(ls_reader *r, ls_report *rep);
+void ls_report_print(const ls_report *rep, const char *path, FILE *out);
+
+#endif
