@@ -221,6 +221,39 @@ Test(record, start_errors) {
   free(path);
 }
 
+/* The probe and the call see the same values, computed once. */
+Test(record, hook_arguments_evaluated_once) {
+  char *path = tmp_trace("once");
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  uint64_t id = 0;
+  int64_t value = 0;
+  for (int i = 0; i < 10; i++) {
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", ++id, 0);
+    LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_TICKS], ++value);
+  }
+  cr_assert_eq(ls_trace_stop(), 0);
+  cr_assert_eq(id, 10);
+  cr_assert_eq(value, 10);
+  trace tr;
+  trace_load(&tr, path);
+  uint64_t ids = 0;
+  int64_t values = 0;
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_event *ev = &tr.recs[j].event;
+    if (tr.recs[j].kind != LS_REC_EVENT)
+      continue;
+    if (ev->type == LS_EV_INSTANT)
+      cr_assert_eq(arg_u(ev, "id"), ++ids);
+    else
+      cr_assert_eq(ls_arg_i64(ls_event_arg(ev, "value")), ++values);
+  }
+  cr_assert_eq(ids, 10);
+  cr_assert_eq(values, 10);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
 /* ------------------------------------------------------------ overflow */
 
 #define OV_PUSHES 1000000

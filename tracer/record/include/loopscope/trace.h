@@ -85,12 +85,47 @@ void ls__trace_async_end(const char *cat, const char *name, uint64_t id);
 #endif
 
 #define LS_TRACE_ON() __builtin_expect(ls__trace_on, 0)
-#define LS__HOOK(probe, ...)                  \
+/* The body of each hook, in the inline functions below: as their
+ * parameters, the arguments of a LS_TRACE_* macro are evaluated exactly once
+ * (the probe and the call would otherwise each evaluate them, so
+ * LS_TRACE_INSTANT(..., ++next_id, ...) would count twice). */
+#define LS__HOOK_BODY(probe, ...)             \
   do {                                        \
     LS__USDT(probe, __VA_ARGS__);             \
     if (LS_TRACE_ON())                        \
       ls__trace_##probe(__VA_ARGS__);         \
   } while (0)
+#define LS__HOOK(probe, ...) ls__hook_##probe(__VA_ARGS__)
+
+static inline void ls__hook_begin(const char *cat, const char *name,
+                                  uint64_t id, uint64_t arg) {
+  LS__HOOK_BODY(begin, cat, name, id, arg);
+}
+static inline void ls__hook_end(const char *cat, const char *name,
+                                uint64_t arg) {
+  LS__HOOK_BODY(end, cat, name, arg);
+}
+static inline void ls__hook_instant(const char *cat, const char *name,
+                                    uint64_t id, uint64_t arg) {
+  LS__HOOK_BODY(instant, cat, name, id, arg);
+}
+static inline void ls__hook_counter(const char *name, int64_t value) {
+  LS__HOOK_BODY(counter, name, value);
+}
+static inline void ls__hook_flow_begin(uint64_t id) {
+  LS__HOOK_BODY(flow_begin, id);
+}
+static inline void ls__hook_flow_end(uint64_t id) {
+  LS__HOOK_BODY(flow_end, id);
+}
+static inline void ls__hook_async_begin(const char *cat, const char *name,
+                                        uint64_t id) {
+  LS__HOOK_BODY(async_begin, cat, name, id);
+}
+static inline void ls__hook_async_end(const char *cat, const char *name,
+                                      uint64_t id) {
+  LS__HOOK_BODY(async_end, cat, name, id);
+}
 
 #define LS_TRACE_BEGIN(cat, name, id, arg) LS__HOOK(begin, cat, name, id, arg)
 #define LS_TRACE_END(cat, name, arg) LS__HOOK(end, cat, name, arg)
