@@ -198,6 +198,48 @@ Test(roundtrip, string_table_overflow) {
   close(fd);
 }
 
+/* Once the table is full every new string evicts one; the strings of the
+ * record being written must never be the ones taken, even when the first
+ * eviction's sweep has cleared their second-chance marks (category "c"). */
+Test(roundtrip, eviction_spares_the_current_record) {
+  int fd;
+  ls_writer *w = mem_writer(&fd);
+  char name[32], argn[LS_MAX_ARGS][32];
+  for (unsigned i = 0; i < 32767; i++) { /* fill the table */
+    snprintf(name, sizeof name, "fill-%u", i);
+    ls_event ev = {.type = LS_EV_INSTANT, .category = "c", .name = name};
+    cr_assert_eq(ls_writer_event(w, &ev), 0);
+  }
+  for (unsigned i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "new-%u", i);
+    ls_event ev = {.type = LS_EV_INSTANT, .category = "c", .name = name,
+                   .nargs = LS_MAX_ARGS};
+    for (unsigned k = 0; k < LS_MAX_ARGS; k++) {
+      snprintf(argn[k], sizeof argn[k], "a%u-%u", i, k);
+      ev.args[k] = (ls_arg){.name = argn[k], .type = LS_ARG_U32, .v.u = k};
+    }
+    cr_assert_eq(ls_writer_event(w, &ev), 0);
+  }
+  ls_reader *r = close_and_read(w, fd);
+  ls_record rec;
+  for (unsigned i = 0; i < 32767; i++)
+    cr_assert(next_of(r, &rec, LS_REC_EVENT));
+  for (unsigned i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "new-%u", i);
+    cr_assert(next_of(r, &rec, LS_REC_EVENT));
+    cr_assert_str_eq(rec.event.category, "c");
+    cr_assert_str_eq(rec.event.name, name);
+    for (unsigned k = 0; k < LS_MAX_ARGS; k++) {
+      char want[32];
+      snprintf(want, sizeof want, "a%u-%u", i, k);
+      cr_assert_str_eq(rec.event.args[k].name, want);
+      cr_assert_eq(rec.event.args[k].v.u, k);
+    }
+  }
+  ls_reader_close(r);
+  close(fd);
+}
+
 /* More threads than the 255-entry thread table, used round robin. */
 Test(roundtrip, thread_table_overflow) {
   enum { THREADS = 300, ROUNDS = 3 };
