@@ -1,0 +1,101 @@
+/* The records the BPF programs put in the ring buffer, shared by the *.bpf.c
+ * programs and the user-space loader. Kept small and fixed-size: a probe hit
+ * costs one ring-buffer reservation and no string copies (except USDT, whose
+ * category and name strings live in the target and may be gone by the time
+ * user space reads them). */
+#ifndef LS_BPF_RAW_H
+#define LS_BPF_RAW_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* What happened. The loader attaches one generic entry program and one
+ * generic return program to most functions and tells them which function it
+ * is through the BPF cookie: high 32 bits a kind, low 32 bits a `which`. */
+enum ls_raw_kind {
+  LS_RAW_RUN_ENTER = 1,  /* uv_run(loop, mode): a = loop, b = mode */
+  LS_RAW_RUN_EXIT,
+  LS_RAW_TIMERS_ENTER,   /* a = loop->time (ms), b = earliest due (ms) or ~0,
+                            c = active handles, d = active requests */
+  LS_RAW_TIMERS_EXIT,
+  LS_RAW_IDLE_ENTER,
+  LS_RAW_PREPARE_ENTER,
+  LS_RAW_POLL_ENTER,     /* a = loop, b = timeout (ms, -1 = infinite) */
+  LS_RAW_POLL_EXIT,
+  LS_RAW_POLL_EVENTS,    /* epoll_wait returned a */
+  LS_RAW_CHECK_ENTER,
+  LS_RAW_CHECK_EXIT,
+  LS_RAW_IO_ENTER,       /* which = enum ls_raw_io */
+  LS_RAW_IO_EXIT,
+  LS_RAW_JS_ENTER,       /* node::InternalCallbackScope ctor: a = this */
+  LS_RAW_JS_CLOSE_ENTER, /* InternalCallbackScope::Close: a = this */
+  LS_RAW_JS_CLOSE_EXIT,
+  LS_RAW_MICROTASKS_ENTER, /* MicrotaskQueue::RunMicrotasks */
+  LS_RAW_MICROTASKS_EXIT,  /* a = microtasks run (int) */
+  LS_RAW_CLOSE_CB_ENTER,   /* node::HandleWrap::OnClose */
+  LS_RAW_CLOSE_CB_EXIT,
+  LS_RAW_WORK_SUBMIT,    /* uv__work_submit: a = loop, b = work */
+  LS_RAW_WORK_ENTER,     /* worker thread: which = enum ls_raw_work, a = work */
+  LS_RAW_WORK_EXIT,
+  LS_RAW_DONE_ENTER,     /* loop thread: which = enum ls_raw_work, a = work */
+  LS_RAW_DONE_EXIT,
+  LS_RAW_WRITE_QUEUE,    /* a = stream, b = fd, c = write_queue_size */
+  LS_RAW_TIMER_START,    /* uv_timer_start: a = handle, c = timeout (ms) */
+  LS_RAW_USDT,           /* struct ls_raw_usdt; which = enum ls_usdt_probe */
+};
+
+/* The libuv functions that dispatch I/O callbacks. */
+enum ls_raw_io {
+  LS_IO_STREAM,   /* uv__stream_io: reads, writes, connects */
+  LS_IO_SERVER,   /* uv__server_io: accept */
+  LS_IO_ASYNC,    /* uv__async_io: uv_async_send wakeups */
+  LS_IO_WORK,     /* uv__work_done: thread-pool completions */
+  LS_IO_UDP,      /* uv__udp_io */
+  LS_IO_POLL,     /* uv__poll_io: uv_poll_t */
+  LS_IO_SIGNAL,   /* uv__signal_event */
+  LS_IO_COUNT
+};
+
+/* Thread-pool work functions (worker side) and their done callbacks. */
+enum ls_raw_work {
+  LS_WORK_FS,
+  LS_WORK_USER,        /* uv_queue_work: crypto, zlib, addons */
+  LS_WORK_GETADDRINFO,
+  LS_WORK_GETNAMEINFO,
+  LS_WORK_RANDOM,
+  LS_WORK_COUNT
+};
+
+/* The USDT probes of trace.h (provider "loopscope"). */
+enum ls_usdt_probe {
+  LS_USDT_BEGIN,       /* cat, name, a = id, b = arg */
+  LS_USDT_END,         /* cat, name, b = arg */
+  LS_USDT_INSTANT,     /* cat, name, a = id, b = arg */
+  LS_USDT_COUNTER,     /* name, b = value */
+  LS_USDT_FLOW_BEGIN,  /* a = id */
+  LS_USDT_FLOW_END,    /* a = id */
+  LS_USDT_ASYNC_BEGIN, /* cat, name, a = id */
+  LS_USDT_ASYNC_END,   /* cat, name, a = id */
+  LS_USDT_COUNT
+};
+
+struct ls_raw {
+  __u64 ts;     /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+  __u32 tgid;
+  __u32 tid;
+  __u32 kind;   /* enum ls_raw_kind */
+  __u32 which;
+  __u64 a, b, c, d;
+};
+
+#define LS_RAW_STR 64
+struct ls_raw_usdt {
+  struct ls_raw h;
+  char cat[LS_RAW_STR];
+  char name[LS_RAW_STR];
+};
+
+#define LS_RAW_COOKIE(kind, which) (((__u64)(kind) << 32) | (__u32)(which))
+
+#endif

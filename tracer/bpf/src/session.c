@@ -1,0 +1,574 @@
+/* An eBPF tracing session: inspect the target, load and attach the BPF
+ * programs, drain the ring buffer into the converter, detach. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "loop.skel.h"
+#include "usdt.skel.h"
+
+struct ls_bpf {
+  ls_bpf_opts o;
+  ls_bpf_mode mode;
+  struct ls_loop_bpf *loop;
+  struct ls_usdt_bpf *usdt;
+  struct bpf_link **links;
+  unsigned nlinks, cap;
+  struct ring_buffer *rb;
+  int lost_fd;
+  int ncpus;
+  uint64_t lost_seen;
+  ls__conv *conv;
+  ls_bpf_stats st;
+  char target[PATH_MAX]; /* the file the probes are in */
+};
+
+/* ------------------------------------------------------------ the probes */
+
+enum prog { P_GENERIC, P_TIMERS, P_STREAM };
+
+/* One function to probe: at entry (enter_kind), at return (exit_kind), or
+ * both. `which` goes into the cookie. Names are the ELF symbols (C++ ones
+ * mangled): node 20 ships them unstripped. */
+typedef struct probe {
+  const char *sym;
+  ls_bpf_level level;
+  enum prog prog;
+  uint32_t enter_kind, exit_kind, which;
+  const char *what; /* what is missing without it */
+} probe;
+
+static const probe probes[] = {
+  {"uv_run", LS_BPF_PHASES, P_GENERIC, LS_RAW_RUN_ENTER, LS_RAW_RUN_EXIT, 0, NULL},
+  {"uv__run_timers", LS_BPF_PHASES, P_TIMERS, LS_RAW_TIMERS_ENTER, LS_RAW_TIMERS_EXIT, 0, NULL},
+  {"uv__io_poll", LS_BPF_PHASES, P_GENERIC, LS_RAW_POLL_ENTER, LS_RAW_POLL_EXIT, 0, NULL},
+  {"uv__run_idle", LS_BPF_PHASES, P_GENERIC, LS_RAW_IDLE_ENTER, 0, 0, "idle phases"},
+  {"uv__run_prepare", LS_BPF_PHASES, P_GENERIC, LS_RAW_PREPARE_ENTER, 0, 0, "prepare phases"},
+  {"uv__run_check", LS_BPF_PHASES, P_GENERIC, LS_RAW_CHECK_ENTER, LS_RAW_CHECK_EXIT, 0, "check and close phases"},
+  {"uv__stream_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_STREAM, "stream callbacks"},
+  {"uv__server_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_SERVER, "accept callbacks"},
+  {"uv__async_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_ASYNC, "async callbacks"},
+  {"uv__work_done", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_WORK, "thread-pool completions"},
+  {"uv__udp_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_UDP, "udp callbacks"},
+  {"uv__poll_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_POLL, "uv_poll callbacks"},
+  {"uv__signal_event", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_SIGNAL, "signal callbacks"},
+  /* node::InternalCallbackScope: every entry from the loop into JS. */
+  {"_ZN4node21InternalCallbackScopeC2EPNS_11EnvironmentEN2v85LocalINS3_6ObjectEEERKNS_13async_contextEi",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
+  {"_ZN4node21InternalCallbackScopeC2EPNS_9AsyncWrapEi",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries from AsyncWrap"},
+  {"_ZN4node21InternalCallbackScope5CloseEv",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_CLOSE_ENTER, LS_RAW_JS_CLOSE_EXIT, 0, "JS entry ends"},
+  {"_ZN2v88internal14MicrotaskQueue13RunMicrotasksEPNS0_7IsolateE",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_MICROTASKS_ENTER, LS_RAW_MICROTASKS_EXIT, 0, "microtask checkpoints"},
+  {"_ZN4node10HandleWrap7OnCloseEP11uv_handle_s",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_CLOSE_CB_ENTER, LS_RAW_CLOSE_CB_EXIT, 0, "close callbacks"},
+  {"uv__work_submit", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_SUBMIT, 0, 0, "thread-pool queueing"},
+  {"uv__fs_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_FS, "fs work"},
+  {"uv__queue_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_USER, "uv_queue_work work"},
+  {"uv__getaddrinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo work"},
+  {"uv__getnameinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo work"},
+  {"uv__random_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_RANDOM, "random work"},
+  {"uv__fs_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_FS, "fs completions"},
+  {"uv__queue_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_USER, "uv_queue_work completions"},
+  {"uv__getaddrinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo completions"},
+  {"uv__getnameinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo completions"},
+  {"uv__random_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_RANDOM, "random completions"},
+  {"uv__write", LS_BPF_FULL, P_STREAM, LS_RAW_WRITE_QUEUE, 0, 0, "stream write queues"},
+  {"uv__write_callbacks", LS_BPF_FULL, P_STREAM, LS_RAW_WRITE_QUEUE, 0, 0, "stream write queues after writes"},
+  {"uv_timer_start", LS_BPF_FULL, P_GENERIC, LS_RAW_TIMER_START, 0, 0, "timer starts"},
+};
+#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+/* The first three are the loop itself: without them there is nothing. */
+#define NREQUIRED 3
+
+static const char *const usdt_names[LS_USDT_COUNT] = {
+  [LS_USDT_BEGIN] = "begin",           [LS_USDT_END] = "end",
+  [LS_USDT_INSTANT] = "instant",       [LS_USDT_COUNTER] = "counter",
+  [LS_USDT_FLOW_BEGIN] = "flow_begin", [LS_USDT_FLOW_END] = "flow_end",
+  [LS_USDT_ASYNC_BEGIN] = "async_begin", [LS_USDT_ASYNC_END] = "async_end",
+};
+
+/* ------------------------------------------------------------ messages */
+
+static void say(const ls_bpf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const ls_bpf *b, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (b->o.log)
+    b->o.log(b->o.log_ctx, msg);
+  else
+    fprintf(stderr, "loopscope: %s\n", msg);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+                        va_list ap) {
+  if (level != LIBBPF_WARN)
+    return 0;
+  fputs("libbpf: ", stderr);
+  return vfprintf(stderr, fmt, ap);
+}
+
+/* ------------------------------------------------------------ checks */
+
+static bool has_cap_sys_admin(void) {
+  FILE *f = fopen("/proc/self/status", "re");
+  char line[256];
+  unsigned long long eff = 0;
+  if (!f)
+    return false;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1)
+      break;
+  fclose(f);
+  return eff & (1ULL << 21); /* CAP_SYS_ADMIN */
+}
+
+int ls_bpf_check_system(char *err, size_t errlen) {
+  if (geteuid() != 0 && !has_cap_sys_admin()) {
+    snprintf(err, errlen, "needs root or CAP_SYS_ADMIN for uprobes "
+                          "(run it with sudo)");
+    return -1;
+  }
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    snprintf(err, errlen, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
+                          "a kernel built with CONFIG_DEBUG_INFO_BTF is needed",
+             strerror(errno));
+    return -1;
+  }
+  if (access("/sys/bus/event_source/devices/uprobe/type", R_OK) != 0) {
+    snprintf(err, errlen, "the kernel has no uprobes (/sys/bus/event_source/"
+                          "devices/uprobe missing: CONFIG_UPROBE_EVENTS)");
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ the target */
+
+/* Calls fn on each distinct file mapped executable in the process. */
+static bool each_mapped_file(pid_t pid, bool (*fn)(const char *path, void *ctx),
+                             void *ctx) {
+  char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+  snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return false;
+  bool done = false;
+  while (!done && fgets(line, sizeof(line), f)) {
+    char perms[8];
+    int off = 0;
+    if (sscanf(line, "%*s %7s %*s %*s %*s %n", perms, &off) < 1 || !off ||
+        perms[2] != 'x')
+      continue;
+    char *file = line + off;
+    file[strcspn(file, "\n")] = 0;
+    if (file[0] != '/' || !strcmp(file, last))
+      continue;
+    snprintf(last, sizeof(last), "%s", file);
+    done = fn(file, ctx);
+  }
+  fclose(f);
+  return done;
+}
+
+typedef struct find_ctx {
+  char *out;
+  const ls_bpf *b;
+} find_ctx;
+
+static bool file_has_usdt(const char *path, void *ctx) {
+  find_ctx *fc = ctx;
+  if (!ls__elf_has_usdt(path, "loopscope"))
+    return false;
+  snprintf(fc->out, PATH_MAX, "%s", path);
+  return true;
+}
+
+static bool file_has_libuv(const char *path, void *ctx) {
+  find_ctx *fc = ctx;
+  static const char *const names[] = {"uv_run"};
+  uint64_t off;
+  char err[256];
+  if (ls__elf_func_offsets(path, names, &off, 1, err, sizeof(err)) < 0 || !off)
+    return false;
+  snprintf(fc->out, PATH_MAX, "%s", path);
+  return true;
+}
+
+/* Decides the mode and the file the probes go into. A process that has not
+ * exec'd its program yet (opts.exe given) still maps our own files: only its
+ * executable counts then. */
+static int find_target(ls_bpf *b, const char *exe, char *err, size_t errlen) {
+  find_ctx fc = {b->target, b};
+  bool maps = b->o.exe == NULL;
+  if (file_has_usdt(exe, &fc) ||
+      (maps && each_mapped_file(b->o.pid, file_has_usdt, &fc))) {
+    b->mode = LS_BPF_MODE_USDT;
+    return 0;
+  }
+  b->mode = LS_BPF_MODE_LIBUV;
+  if (file_has_libuv(exe, &fc) ||
+      (maps && each_mapped_file(b->o.pid, file_has_libuv, &fc)))
+    return 0;
+  snprintf(err, errlen, "%s has no libuv symbols (uv_run not found, nor in the "
+                        "libraries it has loaded) and no loopscope USDT probes: "
+                        "nothing to attach to (a stripped binary?)", exe);
+  return -1;
+}
+
+/* ------------------------------------------------------------ attaching */
+
+static int add_link(ls_bpf *b, struct bpf_link *l) {
+  if (b->nlinks == b->cap) {
+    unsigned cap = b->cap ? 2 * b->cap : 32;
+    struct bpf_link **links = realloc(b->links, cap * sizeof(*links));
+    if (!links) {
+      bpf_link__destroy(l);
+      return -ENOMEM;
+    }
+    b->links = links;
+    b->cap = cap;
+  }
+  b->links[b->nlinks++] = l;
+  b->st.probes++;
+  return 0;
+}
+
+static int attach_uprobe(ls_bpf *b, struct bpf_program *prog, const char *path,
+                         uint64_t off, bool ret, uint32_t kind, uint32_t which) {
+  LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret,
+              .bpf_cookie = LS_RAW_COOKIE(kind, which));
+  struct bpf_link *l =
+      bpf_program__attach_uprobe_opts(prog, b->o.pid, path, off, &uo);
+  if (!l)
+    return -errno;
+  return add_link(b, l);
+}
+
+static bool file_is_libc(const char *path, void *ctx) {
+  const char *base = strrchr(path, '/');
+  if (!base || (strncmp(base + 1, "libc.so", 7) && strncmp(base + 1, "libc-", 5)))
+    return false;
+  snprintf(ctx, PATH_MAX, "%s", path);
+  return true;
+}
+
+/* How many events each poll returned: libuv does not say, libc's epoll_wait
+ * does. (Kernel-side probes would need kprobes or tracefs, which machines
+ * lack more often than uprobes.) A process not exec'd yet maps our libc,
+ * which is the one it will load. */
+static void attach_epoll(ls_bpf *b) {
+  static const char *const names[] = {"epoll_wait", "epoll_pwait"};
+  char libc[PATH_MAX], err[256];
+  uint64_t offs[2];
+  if (!each_mapped_file(b->o.exe ? getpid() : b->o.pid, file_is_libc, libc) ||
+      ls__elf_func_offsets(libc, names, offs, 2, err, sizeof(err)) < 0) {
+    say(b, "no libc found in the target: poll phases will not say how many "
+           "events they returned");
+    return;
+  }
+  for (unsigned i = 0; i < 2; i++)
+    if (offs[i] && attach_uprobe(b, b->loop->progs.fn_exit, libc, offs[i], true,
+                                 LS_RAW_POLL_EVENTS, 0) < 0)
+      say(b, "cannot attach to %s in %s: poll phases will not say how many "
+             "events they returned", names[i], libc);
+}
+
+static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
+  const char *names[NPROBES];
+  uint64_t offs[NPROBES];
+  for (size_t i = 0; i < NPROBES; i++)
+    names[i] = probes[i].sym;
+  if (ls__elf_func_offsets(b->target, names, offs, NPROBES, err, errlen) < 0)
+    return -1;
+  for (size_t i = 0; i < NREQUIRED; i++)
+    if (!offs[i]) {
+      snprintf(err, errlen, "%s has no symbol %s: cannot follow its event loop",
+               b->target, probes[i].sym);
+      return -1;
+    }
+  for (size_t i = 0; i < NPROBES; i++) {
+    const probe *p = &probes[i];
+    if (p->level > b->o.level)
+      continue;
+    if (!offs[i]) {
+      say(b, "%s has no symbol %s: no %s", b->target, p->sym, p->what);
+      continue;
+    }
+    bool dup = false; /* C1/C2 constructors share one address */
+    for (size_t k = 0; k < i; k++)
+      dup |= offs[k] == offs[i] && probes[k].enter_kind == p->enter_kind &&
+             probes[k].level <= b->o.level;
+    if (dup)
+      continue;
+    struct bpf_program *enter =
+        p->prog == P_TIMERS ? b->loop->progs.timers_enter
+        : p->prog == P_STREAM ? b->loop->progs.stream_write
+                              : b->loop->progs.fn_enter;
+    int rc = 0;
+    if (p->enter_kind)
+      rc = attach_uprobe(b, enter, b->target, offs[i], false, p->enter_kind,
+                         p->which);
+    if (!rc && p->exit_kind)
+      rc = attach_uprobe(b, b->loop->progs.fn_exit, b->target, offs[i], true,
+                         p->exit_kind, p->which);
+    if (rc) {
+      snprintf(err, errlen, "cannot attach a uprobe to %s in %s (pid %d): %s",
+               p->sym, b->target, (int)b->o.pid, strerror(-rc));
+      return -1;
+    }
+  }
+  attach_epoll(b);
+  return 0;
+}
+
+static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
+  struct bpf_program *progs[LS_USDT_COUNT] = {
+    b->usdt->progs.usdt_begin,       b->usdt->progs.usdt_end,
+    b->usdt->progs.usdt_instant,     b->usdt->progs.usdt_counter,
+    b->usdt->progs.usdt_flow_begin,  b->usdt->progs.usdt_flow_end,
+    b->usdt->progs.usdt_async_begin, b->usdt->progs.usdt_async_end,
+  };
+  unsigned attached = 0;
+  for (unsigned i = 0; i < LS_USDT_COUNT; i++) {
+    struct bpf_link *l = bpf_program__attach_usdt(progs[i], b->o.pid, b->target,
+                                                  "loopscope", usdt_names[i], NULL);
+    if (!l) {
+      say(b, "%s: no USDT probe loopscope:%s (%s)", b->target, usdt_names[i],
+          strerror(errno));
+      continue;
+    }
+    if (add_link(b, l) < 0)
+      break;
+    attached++;
+  }
+  if (!attached) {
+    snprintf(err, errlen, "cannot attach any loopscope USDT probe in %s",
+             b->target);
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ session */
+
+static int on_record(void *ctx, void *data, size_t size) {
+  ls_bpf *b = ctx;
+  b->st.records++;
+  ls__conv_record(b->conv, data, size);
+  return 0;
+}
+
+static void log_conv(void *ctx, const char *msg) { say(ctx, "%s", msg); }
+
+static int load(ls_bpf *b, char *err, size_t errlen) {
+  size_t ring = b->o.ring_bytes ? b->o.ring_bytes : 8u << 20;
+  struct bpf_map *events, *lost;
+  int rc;
+  if (b->mode == LS_BPF_MODE_USDT) {
+    if (!(b->usdt = ls_usdt_bpf__open()))
+      goto open_failed;
+    b->usdt->rodata->target_tgid = (uint32_t)b->o.pid;
+    events = b->usdt->maps.events;
+    lost = b->usdt->maps.lost;
+    bpf_map__set_max_entries(events, (uint32_t)ring);
+    rc = ls_usdt_bpf__load(b->usdt);
+  } else {
+    if (!(b->loop = ls_loop_bpf__open()))
+      goto open_failed;
+    struct ls_loop_bpf__rodata *ro = b->loop->rodata;
+    ro->target_tgid = (uint32_t)b->o.pid;
+    if (ls__uv.known) {
+      ro->off_loop_time = ls__uv.loop_time;
+      ro->off_loop_timer_heap = ls__uv.loop_timer_heap;
+      ro->off_loop_active_handles = ls__uv.loop_active_handles;
+      ro->off_loop_active_reqs = ls__uv.loop_active_reqs;
+      ro->off_timer_heap_to_timeout = ls__uv.timer_heap_to_timeout;
+      ro->off_stream_wqs = ls__uv.stream_write_queue_size;
+      ro->off_stream_fd = ls__uv.stream_fd;
+    } else {
+      say(b, "built without libuv's uv.h: no timer lateness, loop counters or "
+             "write queue sizes");
+    }
+    events = b->loop->maps.events;
+    lost = b->loop->maps.lost;
+    bpf_map__set_max_entries(events, (uint32_t)ring);
+    rc = ls_loop_bpf__load(b->loop);
+  }
+  if (rc) {
+    snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
+             rc == -EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+    return -1;
+  }
+  b->lost_fd = bpf_map__fd(lost);
+  b->ncpus = libbpf_num_possible_cpus();
+  b->rb = ring_buffer__new(bpf_map__fd(events), on_record, b, NULL);
+  if (!b->rb) {
+    snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+open_failed:
+  snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+  return -1;
+}
+
+int ls_bpf_open(ls_bpf **bp, const ls_bpf_opts *opts, ls_writer *w, char *err,
+                size_t errlen) {
+  char exe[PATH_MAX], proc[64];
+  *bp = NULL;
+  if (opts->pid <= 0 || (kill(opts->pid, 0) < 0 && errno == ESRCH)) {
+    snprintf(err, errlen, "no such process: %d", (int)opts->pid);
+    return -1;
+  }
+  if (opts->exe) {
+    snprintf(exe, sizeof(exe), "%s", opts->exe);
+  } else {
+    snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)opts->pid);
+    ssize_t n = readlink(proc, exe, sizeof(exe) - 1);
+    if (n < 0) {
+      snprintf(err, errlen, "%s: %s", proc, strerror(errno));
+      return -1;
+    }
+    exe[n] = 0;
+    /* Replaced on disk since it started: the running inode is still here. */
+    if (access(exe, R_OK) != 0)
+      snprintf(exe, sizeof(exe), "%s", proc);
+  }
+  ls_bpf *b = calloc(1, sizeof(*b));
+  if (!b) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  b->o = *opts;
+  b->lost_fd = -1;
+  libbpf_set_print(libbpf_print);
+  if (find_target(b, exe, err, errlen) < 0 || load(b, err, errlen) < 0)
+    goto fail;
+  ls__conv_opts co = {
+    .w = w, .tgid = (uint32_t)opts->pid, .threshold_ns = opts->threshold_ns,
+    .lateness = ls__uv.known, .log = log_conv, .log_ctx = b,
+  };
+  const char *base = strrchr(exe, '/');
+  ls_writer_process_name(w, (uint64_t)opts->pid, base ? base + 1 : exe);
+  if (ls__conv_new(&b->conv, &co) < 0) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
+  if ((b->mode == LS_BPF_MODE_USDT ? attach_usdt(b, err, errlen)
+                                   : attach_libuv(b, err, errlen)) < 0)
+    goto fail;
+  *bp = b;
+  return 0;
+fail:
+  ls_bpf_close(b);
+  return -1;
+}
+
+ls_bpf_mode ls_bpf_get_mode(const ls_bpf *b) { return b->mode; }
+
+static void check_lost(ls_bpf *b) {
+  uint64_t vals[b->ncpus > 0 ? b->ncpus : 1], sum = 0;
+  uint32_t zero = 0;
+  if (b->lost_fd < 0 || b->ncpus <= 0 ||
+      bpf_map_lookup_elem(b->lost_fd, &zero, vals) < 0)
+    return;
+  for (int i = 0; i < b->ncpus; i++)
+    sum += vals[i];
+  if (sum > b->lost_seen) {
+    ls__conv_lost(b->conv, sum - b->lost_seen);
+    b->st.lost += sum - b->lost_seen;
+    b->lost_seen = sum;
+  }
+}
+
+int ls_bpf_poll(ls_bpf *b, int timeout_ms) {
+  uint64_t before = b->st.records;
+  /* The BPF side wakes us only when the ring fills up; otherwise the
+   * timeout is the wakeup and consume() reads what came meanwhile. */
+  int rc = ring_buffer__poll(b->rb, timeout_ms);
+  if (rc < 0 && rc != -EINTR)
+    return rc;
+  rc = ring_buffer__consume(b->rb);
+  if (rc < 0 && rc != -EINTR)
+    return rc;
+  check_lost(b);
+  return (int)(b->st.records - before);
+}
+
+void ls_bpf_get_stats(const ls_bpf *b, ls_bpf_stats *st) {
+  *st = b->st;
+  st->events = b->conv ? ls__conv_events(b->conv) : 0;
+}
+
+typedef struct detacher {
+  pthread_t thread;
+  bool threaded;
+  struct bpf_link **links;
+  unsigned n;
+} detacher;
+
+static void *detach_some(void *arg) {
+  detacher *d = arg;
+  for (unsigned i = 0; i < d->n; i++)
+    bpf_link__destroy(d->links[i]);
+  return NULL;
+}
+
+/* Removing a uprobe waits for an RCU grace period (~100 ms here), one after
+ * the other when done in a row: 50 probes would take seconds. In parallel
+ * threads the waits overlap. */
+static void detach_all(ls_bpf *b) {
+  enum { MAX_THREADS = 32 };
+  detacher d[MAX_THREADS];
+  unsigned nthreads = b->nlinks < MAX_THREADS ? b->nlinks : MAX_THREADS;
+  unsigned next = 0;
+  for (unsigned i = 0; i < nthreads; i++) {
+    d[i].links = b->links + next;
+    d[i].n = (b->nlinks - next) / (nthreads - i);
+    next += d[i].n;
+    d[i].threaded = pthread_create(&d[i].thread, NULL, detach_some, &d[i]) == 0;
+    if (!d[i].threaded)
+      detach_some(&d[i]); /* no thread: do it here, slowly */
+  }
+  for (unsigned i = 0; i < nthreads; i++)
+    if (d[i].threaded)
+      pthread_join(d[i].thread, NULL);
+  b->nlinks = 0;
+}
+
+int ls_bpf_close(ls_bpf *b) {
+  int err = 0;
+  if (!b)
+    return 0;
+  /* Detach first: nothing new arrives while the rest is drained. */
+  detach_all(b);
+  free(b->links);
+  if (b->rb && b->conv) {
+    ring_buffer__consume(b->rb);
+    check_lost(b);
+  }
+  if (b->conv)
+    err = ls__conv_finish(b->conv);
+  ring_buffer__free(b->rb);
+  ls_loop_bpf__destroy(b->loop);
+  ls_usdt_bpf__destroy(b->usdt);
+  free(b);
+  return err;
+}
