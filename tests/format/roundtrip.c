@@ -18,13 +18,13 @@ Test(roundtrip, header_info) {
 
   ls_record rec;
   cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_OK);
-  cr_assert_eq(rec.kind, LS_REC_INIT);
-  cr_assert_eq(rec.ticks_per_second, 2400000000u);
-  cr_assert_eq(rec.offset, 8, "the init record follows the magic");
-  cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_OK);
   cr_assert_eq(rec.kind, LS_REC_META);
+  cr_assert_eq(rec.offset, 8, "the provider info follows the magic");
   cr_assert_str_eq(rec.name, "provider");
   cr_assert_str_eq(rec.value, "loopscope");
+  cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_OK);
+  cr_assert_eq(rec.kind, LS_REC_INIT);
+  cr_assert_eq(rec.ticks_per_second, 2400000000u);
   cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_OK);
   cr_assert_eq(rec.kind, LS_REC_META);
   cr_assert_str_eq(rec.name, "source");

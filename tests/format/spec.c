@@ -184,10 +184,10 @@ Test(spec, writer_bits) {
   uint8_t *bytes = file_bytes(fd, &len);
   static const uint64_t want[] = {
       UINT64_C(0x0016547846040010), /* magic */
-      0x21, 1000000000,             /* init: type 1, 2 words; tick rate */
       /* provider info: type 0, 3 words, metadata 1, provider 1, length 9 */
       UINT64_C(0x0090000000110030), UINT64_C(0x706f6373706f6f6c),
       UINT64_C(0x65),
+      0x21, 1000000000, /* init: type 1, 2 words; tick rate */
       /* strings 1 "source", 2 "value", 3 "runtime" */
       UINT64_C(0x0000000600010022), UINT64_C(0x656372756f73),
       UINT64_C(0x0000000500020022), UINT64_C(0x65756c6176),

@@ -451,13 +451,16 @@ int ls_writer_open(ls_writer **out, int fd, uint64_t ticks_per_second,
     return LS_FMT_ENOMEM;
   w->fd = fd;
   put64(w, LS__FXT_MAGIC);
-  put64(w, LS__RT_INIT | 2 << 4);
-  put64(w, ticks_per_second);
+  /* Provider info before the initialization record: readers keep the tick
+   * rate per provider (Perfetto does), so an init record ahead of it would
+   * set the rate of an anonymous provider, not ours. */
   size_t plen = strlen(LS__PROVIDER_NAME);
   put64(w, LS__RT_METADATA | (1 + ls__words(plen)) << 4 |
                (uint64_t)LS__META_PROVIDER_INFO << 16 |
                (uint64_t)LS__PROVIDER_ID << 20 | (uint64_t)plen << 52);
   put_stream(w, LS__PROVIDER_NAME, plen);
+  put64(w, LS__RT_INIT | 2 << 4);
+  put64(w, ticks_per_second);
   int rc = ls_writer_meta(w, "source", source ? source : "runtime");
   /* The header goes out now, so even a program killed at once leaves a file
    * that reads as an (empty) trace. */
