@@ -2,13 +2,13 @@
  * programs, drain the ring buffer into the converter, detach. */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,9 +18,27 @@
 #include "loop.skel.h"
 #include "usdt.skel.h"
 
+/* Uprobes of one program in one file, attached as one uprobe_multi link. */
+typedef struct batch {
+  struct bpf_program *prog;
+  const char *path;
+  bool ret;
+  unsigned n;
+  uint64_t offsets[48];
+  uint64_t cookies[48];
+} batch;
+
+#define MAX_BATCHES 8
+
 struct ls_bpf {
   ls_bpf_opts o;
   ls_bpf_mode mode;
+  bool multi;             /* kernel has uprobe_multi links (6.6+) */
+  bool multi_failed;
+  batch batches[MAX_BATCHES];
+  unsigned nbatches;
+  int multi_fds[MAX_BATCHES];
+  unsigned nmulti;
   struct ls_loop_bpf *loop;
   struct ls_usdt_bpf *usdt;
   struct bpf_link **links;
@@ -32,6 +50,7 @@ struct ls_bpf {
   ls__conv *conv;
   ls_bpf_stats st;
   char target[PATH_MAX]; /* the file the probes are in */
+  char libc[PATH_MAX];
 };
 
 /* ------------------------------------------------------------ the probes */
@@ -250,15 +269,78 @@ static int add_link(ls_bpf *b, struct bpf_link *l) {
   return 0;
 }
 
+/* uprobe_multi (Linux 6.6): one link for many uprobes. Removing a uprobe
+ * waits for an RCU grace period, and perf-event uprobes are removed one at a
+ * time, ~130 ms each here: 50 probes took 7 s to detach. A multi link waits
+ * once. libbpf 1.1 predates it, hence the raw bpf(2) call; the constants are
+ * the kernel's UAPI values. */
+#define LS_BPF_LINK_CREATE 28
+#define LS_BPF_TRACE_UPROBE_MULTI 48
+#define LS_BPF_F_UPROBE_MULTI_RETURN 1
+
+struct uprobe_multi_attr {
+  uint32_t prog_fd, target_fd, attach_type, flags;
+  uint64_t path, offsets, ref_ctr_offsets, cookies;
+  uint32_t cnt, flags2, pid;
+};
+
+static int link_uprobe_multi(const ls_bpf *b, const batch *bt) {
+  struct uprobe_multi_attr a;
+  memset(&a, 0, sizeof(a));
+  a.prog_fd = (uint32_t)bpf_program__fd(bt->prog);
+  a.attach_type = LS_BPF_TRACE_UPROBE_MULTI;
+  a.path = (uintptr_t)bt->path;
+  a.offsets = (uintptr_t)bt->offsets;
+  a.cookies = (uintptr_t)bt->cookies;
+  a.cnt = bt->n;
+  a.flags2 = bt->ret ? LS_BPF_F_UPROBE_MULTI_RETURN : 0;
+  a.pid = (uint32_t)b->o.pid;
+  int fd = (int)syscall(__NR_bpf, LS_BPF_LINK_CREATE, &a, sizeof(a));
+  return fd < 0 ? -errno : fd;
+}
+
 static int attach_uprobe(ls_bpf *b, struct bpf_program *prog, const char *path,
                          uint64_t off, bool ret, uint32_t kind, uint32_t which) {
-  LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret,
-              .bpf_cookie = LS_RAW_COOKIE(kind, which));
+  uint64_t cookie = LS_RAW_COOKIE(kind, which);
+  if (b->multi) {
+    batch *bt = NULL;
+    for (unsigned i = 0; i < b->nbatches && !bt; i++)
+      if (b->batches[i].prog == prog && b->batches[i].ret == ret &&
+          !strcmp(b->batches[i].path, path))
+        bt = &b->batches[i];
+    if (!bt) {
+      if (b->nbatches == MAX_BATCHES)
+        return -E2BIG;
+      bt = &b->batches[b->nbatches++];
+      *bt = (batch){.prog = prog, .path = path, .ret = ret};
+    }
+    if (bt->n == sizeof(bt->offsets) / sizeof(bt->offsets[0]))
+      return -E2BIG;
+    bt->offsets[bt->n] = off;
+    bt->cookies[bt->n++] = cookie;
+    b->st.probes++;
+    return 0;
+  }
+  LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = cookie);
   struct bpf_link *l =
       bpf_program__attach_uprobe_opts(prog, b->o.pid, path, off, &uo);
   if (!l)
     return -errno;
   return add_link(b, l);
+}
+
+static int link_batches(ls_bpf *b, char *err, size_t errlen) {
+  for (unsigned i = 0; i < b->nbatches; i++) {
+    int fd = link_uprobe_multi(b, &b->batches[i]);
+    if (fd < 0) {
+      snprintf(err, errlen, "cannot attach %u uprobes in %s (pid %d): %s",
+               b->batches[i].n, b->batches[i].path, (int)b->o.pid,
+               strerror(-fd));
+      return -1;
+    }
+    b->multi_fds[b->nmulti++] = fd;
+  }
+  return 0;
 }
 
 static bool file_is_libc(const char *path, void *ctx) {
@@ -275,7 +357,7 @@ static bool file_is_libc(const char *path, void *ctx) {
  * which is the one it will load. */
 static void attach_epoll(ls_bpf *b) {
   static const char *const names[] = {"epoll_wait", "epoll_pwait"};
-  char libc[PATH_MAX], err[256];
+  char *libc = b->libc, err[256];
   uint64_t offs[2];
   if (!each_mapped_file(b->o.exe ? getpid() : b->o.pid, file_is_libc, libc) ||
       ls__elf_func_offsets(libc, names, offs, 2, err, sizeof(err)) < 0) {
@@ -335,7 +417,7 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
     }
   }
   attach_epoll(b);
-  return 0;
+  return b->multi ? link_batches(b, err, errlen) : 0;
 }
 
 static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
@@ -392,6 +474,16 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
   } else {
     if (!(b->loop = ls_loop_bpf__open()))
       goto open_failed;
+    b->multi = !b->multi_failed;
+    if (b->multi) {
+      struct bpf_program *progs[] = {b->loop->progs.fn_enter,
+                                     b->loop->progs.fn_exit,
+                                     b->loop->progs.timers_enter,
+                                     b->loop->progs.stream_write};
+      for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+        bpf_program__set_expected_attach_type(
+            progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
+    }
     struct ls_loop_bpf__rodata *ro = b->loop->rodata;
     ro->target_tgid = (uint32_t)b->o.pid;
     if (ls__uv.known) {
@@ -410,6 +502,12 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
     lost = b->loop->maps.lost;
     bpf_map__set_max_entries(events, (uint32_t)ring);
     rc = ls_loop_bpf__load(b->loop);
+    if (rc && b->multi) { /* an older kernel: one perf event per uprobe */
+      ls_loop_bpf__destroy(b->loop);
+      b->loop = NULL;
+      b->multi_failed = true;
+      return load(b, err, errlen);
+    }
   }
   if (rc) {
     snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
@@ -517,49 +615,16 @@ void ls_bpf_get_stats(const ls_bpf *b, ls_bpf_stats *st) {
   st->events = b->conv ? ls__conv_events(b->conv) : 0;
 }
 
-typedef struct detacher {
-  pthread_t thread;
-  bool threaded;
-  struct bpf_link **links;
-  unsigned n;
-} detacher;
-
-static void *detach_some(void *arg) {
-  detacher *d = arg;
-  for (unsigned i = 0; i < d->n; i++)
-    bpf_link__destroy(d->links[i]);
-  return NULL;
-}
-
-/* Removing a uprobe waits for an RCU grace period (~100 ms here), one after
- * the other when done in a row: 50 probes would take seconds. In parallel
- * threads the waits overlap. */
-static void detach_all(ls_bpf *b) {
-  enum { MAX_THREADS = 32 };
-  detacher d[MAX_THREADS];
-  unsigned nthreads = b->nlinks < MAX_THREADS ? b->nlinks : MAX_THREADS;
-  unsigned next = 0;
-  for (unsigned i = 0; i < nthreads; i++) {
-    d[i].links = b->links + next;
-    d[i].n = (b->nlinks - next) / (nthreads - i);
-    next += d[i].n;
-    d[i].threaded = pthread_create(&d[i].thread, NULL, detach_some, &d[i]) == 0;
-    if (!d[i].threaded)
-      detach_some(&d[i]); /* no thread: do it here, slowly */
-  }
-  for (unsigned i = 0; i < nthreads; i++)
-    if (d[i].threaded)
-      pthread_join(d[i].thread, NULL);
-  b->nlinks = 0;
-}
-
 int ls_bpf_close(ls_bpf *b) {
   int err = 0;
   if (!b)
     return 0;
   /* Detach first: nothing new arrives while the rest is drained. */
-  detach_all(b);
+  for (unsigned i = 0; i < b->nlinks; i++)
+    bpf_link__destroy(b->links[i]);
   free(b->links);
+  for (unsigned i = 0; i < b->nmulti; i++)
+    close(b->multi_fds[i]);
   if (b->rb && b->conv) {
     ring_buffer__consume(b->rb);
     check_lost(b);
