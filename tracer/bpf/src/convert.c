@@ -490,6 +490,17 @@ static void timers_exit(ls__conv *c, thread *t, uint64_t ts) {
   phase_begin(c, t, ts, LS_PHASE_PENDING, true, NULL);
 }
 
+/* uv_run without the first timers pass (UV_RUN_ONCE, UV_RUN_NOWAIT) goes
+ * straight into an iteration's pending phase; with it, timers_enter drops
+ * these guesses again. */
+static void run_enter(ls__conv *c, thread *t, uint64_t ts) {
+  drop_guesses(c, t);
+  if (find_open(t, TAG_ITER, 0, false) >= 0)
+    return; /* nested uv_run: its iterations are part of the outer one */
+  iteration_begin(c, t, ts, true);
+  phase_begin(c, t, ts, LS_PHASE_PENDING, true, NULL);
+}
+
 static void run_exit(ls__conv *c, thread *t, uint64_t ts) {
   /* No iteration followed the last timers phase: drop the guesses. */
   drop_guesses(c, t);
@@ -794,7 +805,7 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
     name_thread(c, t, t->tid == c->o.tgid || r->kind == LS_RAW_WORK_ENTER ? role : NULL);
   }
   switch (r->kind) {
-  case LS_RAW_RUN_ENTER: break;
+  case LS_RAW_RUN_ENTER: run_enter(c, t, r->ts); break;
   case LS_RAW_RUN_EXIT: run_exit(c, t, r->ts); break;
   case LS_RAW_TIMERS_ENTER: timers_enter(c, t, r); break;
   case LS_RAW_TIMERS_EXIT: timers_exit(c, t, r->ts); break;
