@@ -188,9 +188,30 @@ void fx_redefined(fx_buf *b) {
   put(b, 2);
 }
 
+void fx_providers(fx_buf *b) {
+  put(b, MAGIC);
+  put(b, 0 | U(2) << 4 | U(1) << 16 | U(1) << 20 | U(1) << 52); /* info 1 */
+  put_stream(b, "a");
+  put(b, 1 | U(2) << 4);
+  put(b, 1000); /* provider 1 ticks at 1 kHz */
+  string_record(b, 1, "one");
+  thread_record(b, 1, 1, 1);
+  put(b, event_header(2, 0, 0, 1, 1, 1));
+  put(b, 1000);
+  put(b, 0 | U(2) << 4 | U(1) << 16 | U(2) << 20 | U(1) << 52); /* info 2 */
+  put_stream(b, "b");
+  string_record(b, 1, "two");
+  thread_record(b, 1, 2, 2);
+  put(b, event_header(2, 0, 0, 1, 1, 1)); /* no init: 1 tick = 1 ns */
+  put(b, 5);
+  put(b, 0 | U(1) << 4 | U(2) << 16 | U(1) << 20); /* section: back to 1 */
+  put(b, event_header(2, 0, 0, 1, 1, 1));
+  put(b, 6);
+}
+
 const fx_fixture fx_all[] = {
     {"indexed", fx_indexed}, {"inline", fx_inline},
     {"objects", fx_objects}, {"skipped", fx_skipped},
-    {"redefined", fx_redefined},
+    {"redefined", fx_redefined}, {"providers", fx_providers},
 };
 const size_t fx_count = sizeof fx_all / sizeof fx_all[0];

@@ -28,6 +28,9 @@ void fx_objects(fx_buf *b);
 void fx_skipped(fx_buf *b);
 /* String and thread indexes redefined between events. */
 void fx_redefined(fx_buf *b);
+/* Two providers, each with its own tables and tick rate, then a section
+ * going back to the first one without redefining what it uses. */
+void fx_providers(fx_buf *b);
 
 extern const fx_fixture fx_all[];
 extern const size_t fx_count;

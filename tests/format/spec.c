@@ -170,6 +170,31 @@ Test(spec, redefined_indexes) {
   ls_reader_close(r);
 }
 
+Test(spec, providers_have_their_own_tables) {
+  fx_buf b;
+  ls_reader *r = open_fixture(fx_providers, &b);
+  ls_record rec;
+  next_ok(r, &rec, LS_REC_META);
+  cr_assert_str_eq(rec.value, "a");
+  next_ok(r, &rec, LS_REC_INIT);
+  next_ok(r, &rec, LS_REC_EVENT);
+  cr_assert_str_eq(rec.event.name, "one");
+  cr_assert_eq(rec.event.pid, 1);
+  cr_assert_eq(ls_ticks_to_ns(r, rec.event.ts), 1000000000);
+  next_ok(r, &rec, LS_REC_META);
+  cr_assert_str_eq(rec.value, "b");
+  next_ok(r, &rec, LS_REC_EVENT);
+  cr_assert_str_eq(rec.event.name, "two");
+  cr_assert_eq(rec.event.pid, 2);
+  cr_assert_eq(ls_ticks_to_ns(r, rec.event.ts), 5, "a new provider: 1 ns");
+  /* We keep one provider's tables: going back to provider 1 finds nothing
+   * defined, which must be an error, not provider 2's strings. */
+  cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_ECORRUPT);
+  cr_assert(strstr(ls_reader_error(r), "which was never defined") != NULL,
+            "%s", ls_reader_error(r));
+  ls_reader_close(r);
+}
+
 /* Our writer's output, word by word, against the layouts in FORMAT.md
  * (which quote the spec). */
 Test(spec, writer_bits) {

@@ -19,7 +19,13 @@ enum {
   LS__RT_LARGE = 15
 };
 
-enum { LS__META_PROVIDER_INFO = 1, LS__META_TRACE_INFO = 4 };
+enum {
+  LS__META_PROVIDER_INFO = 1,
+  LS__META_PROVIDER_SECTION = 2,
+  LS__META_TRACE_INFO = 4
+};
+
+#define LS__DEFAULT_TICKS 1000000000 /* spec: without an init record 1 tick = 1 ns */
 
 /* ZX_OBJ_TYPE_* values used in kernel object records. */
 enum { LS__ZX_OBJ_NONE = 0, LS__ZX_OBJ_PROCESS = 1, LS__ZX_OBJ_THREAD = 2 };

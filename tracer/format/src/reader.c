@@ -50,6 +50,7 @@ struct ls_reader {
   char *name;     /* for messages */
   uint64_t dropped;
   int error;      /* sticky */
+  uint32_t provider; /* id of the provider whose records come now */
   ls_trace_info info;
   ls__chunk *chunks;
   ls__pool_slot *pool;
@@ -363,10 +364,31 @@ static int read_kernel_object(ls_reader *r, ls__view *v, uint64_t h,
   }
 }
 
+static void clear_tables(ls_reader *r) {
+  if (r->strs_cap)
+    memset(r->strs, 0, r->strs_cap * sizeof *r->strs);
+  memset(r->threads, 0, sizeof r->threads);
+}
+
+/* FXT keeps string and thread tables and the tick rate per provider. We keep
+ * the current provider's only: records of another provider start afresh, so
+ * a section returning to an earlier provider reads its refs as undefined (a
+ * clean error) rather than as another provider's strings. */
+static void enter_provider(ls_reader *r, uint32_t id) {
+  clear_tables(r);
+  r->provider = id;
+  r->info.ticks_per_second = LS__DEFAULT_TICKS;
+}
+
 static int read_metadata(ls_reader *r, ls__view *v, uint64_t h,
                          ls_record *rec) {
-  if (((h >> 16) & 0xf) != LS__META_PROVIDER_INFO)
+  unsigned type = (h >> 16) & 0xf;
+  uint32_t provider = (uint32_t)(h >> 20);
+  if (type == LS__META_PROVIDER_SECTION && provider != r->provider)
+    enter_provider(r, provider);
+  if (type != LS__META_PROVIDER_INFO)
     return LS__SKIP; /* magic, provider sections and events */
+  enter_provider(r, provider);
   size_t len = (h >> 52) & 0xff;
   if (1 + ls__words(len) > v->words)
     return fail(r, v->offset,
@@ -490,10 +512,11 @@ int ls_reader_next(ls_reader *r, ls_record *rec) {
 
 /* ------------------------------------------------------ open and close */
 
-static void reset_tables(ls_reader *r) {
-  if (r->strs_cap)
-    memset(r->strs, 0, r->strs_cap * sizeof *r->strs);
-  memset(r->threads, 0, sizeof r->threads);
+/* Back to the start of the file (after the open-time scan); ls_reader_info
+ * keeps what the scan found. */
+static void rewind_reader(ls_reader *r) {
+  clear_tables(r);
+  r->provider = 0;
   r->pos = 0;
   r->dropped = 0;
   r->error = 0;
@@ -525,10 +548,10 @@ static int start(ls_reader *r, char *errbuf, size_t errlen) {
     return not_a_trace(errbuf, errlen, r->name,
                        swapped ? "big-endian FXT is not supported: " : "");
   }
-  r->info.ticks_per_second = 1000000000; /* the spec's default */
+  r->info.ticks_per_second = LS__DEFAULT_TICKS;
   r->info.provider = "";
   r->info.source = "";
-  reset_tables(r);
+  rewind_reader(r);
   ls_record rec;
   for (int n = 0; n < LS__PRESCAN_RECORDS; n++)
     if (ls_reader_next(r, &rec) != LS_FMT_OK || rec.kind == LS_REC_EVENT ||
@@ -539,7 +562,7 @@ static int start(ls_reader *r, char *errbuf, size_t errlen) {
       snprintf(errbuf, errlen, "%s", r->err);
     return LS_FMT_ENOMEM;
   }
-  reset_tables(r);
+  rewind_reader(r);
   return 0;
 }
 
@@ -634,7 +657,7 @@ const char *ls_reader_error(const ls_reader *r) { return r->err; }
 
 uint64_t ls_ticks_to_ns(const ls_reader *r, uint64_t ticks) {
   uint64_t tps = r->info.ticks_per_second;
-  if (tps == 1000000000)
+  if (tps == LS__DEFAULT_TICKS)
     return ticks;
   return (uint64_t)((unsigned __int128)ticks * 1000000000u / tps);
 }
