@@ -176,7 +176,11 @@ static void dump_record(ls__dump *d, const ls_reader *r, const ls_record *rec) {
       *slot = (uintptr_t)rec->name;
   } /* fallthrough */
   case LS_REC_PROCESS_NAME:
-    if (kind_selected(d, "name") && (!d->has_tid || rec->tid == d->tid)) {
+    /* rec->tid is only set for thread names; process names are shown
+     * when no thread is selected. */
+    if (kind_selected(d, "name") &&
+        (!d->has_tid ||
+         (rec->kind == LS_REC_THREAD_NAME && rec->tid == d->tid))) {
       printf("%14s  %-12" PRIu64 " %-4s %s pid=%" PRIu64 " \"%s\"\n", "",
              rec->kind == LS_REC_THREAD_NAME ? rec->tid : 0, "M",
              rec->kind == LS_REC_THREAD_NAME ? "thread_name" : "process_name",

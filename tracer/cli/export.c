@@ -111,12 +111,13 @@ int ls_cmd_export(int argc, char **argv) {
   char err[1024];
   int rc = ls_export_chrome(r, out, &opts, &st, err, sizeof err);
   ls_cli_progress_done(&progress);
-  if (st.dropped_bytes)
-    fprintf(stderr, "%s: truncated, %llu bytes dropped at offset %llu\n",
-            trace, (unsigned long long)st.dropped_bytes,
-            (unsigned long long)(ls_reader_size(r) - st.dropped_bytes));
+  /* Read errors are in err; this warns about a torn tail, or fails a file
+   * with no whole record at all. */
+  int trc = ls_cli_finish_trace("export", trace, r, LS_FMT_OK);
   if (rc != 0) {
     ls_cli_fail("export", "%s", err);
+  } else if (trc != 0) {
+    rc = trc;
   } else if (!quiet) {
     fprintf(stderr, "loopscope export: wrote %s%s: %llu events, %llu bytes",
             strcmp(out, "-") == 0 ? "<stdout>" : out,

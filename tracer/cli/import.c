@@ -63,6 +63,10 @@ static int convert(const char *in, const char *out, bool quiet) {
     return ls_cli_fail("import", "%s: cannot create: %s", out,
                        strerror(errno));
   }
+  /* Only a regular file we made may be removed on failure: never a device
+   * such as /dev/null, which root could otherwise delete. */
+  struct stat ost;
+  bool removable = fstat(ofd, &ost) == 0 && S_ISREG(ost.st_mode);
   ls_import_stats is;
   char err[1024];
   int rc = ls_import_chrome(map, (size_t)st.st_size, in, ofd, &is, err,
@@ -71,7 +75,8 @@ static int convert(const char *in, const char *out, bool quiet) {
   if (close(ofd) != 0 && rc == 0)
     snprintf(err, sizeof err, "%s: %s", out, strerror(errno)), rc = -1;
   if (rc != 0) {
-    unlink(out); /* no half-written trace left behind */
+    if (removable)
+      unlink(out); /* no half-written trace left behind */
     return ls_cli_fail("import", "%s", err);
   }
   if (!quiet) {

@@ -111,6 +111,10 @@ int ls_cli_open_trace(const char *cmd, const char *path, ls_reader **r) {
 int ls_cli_finish_trace(const char *cmd, const char *path, ls_reader *r,
                         int status) {
   uint64_t dropped = ls_reader_dropped(r);
+  if (status >= 0 && dropped && dropped == ls_reader_size(r))
+    return ls_cli_fail(cmd, "%s: truncated before its first record (%llu "
+                            "bytes): not a usable trace",
+                       path, (unsigned long long)dropped);
   if (dropped)
     fprintf(stderr, "%s: truncated, %llu bytes dropped at offset %llu\n", path,
             (unsigned long long)dropped,
