@@ -306,10 +306,22 @@ static uint64_t walk(ls__session *s, pass p) {
   return fullest;
 }
 
+/* Sleeps until the fullest ring would be a quarter full again at the rate
+ * it filled since the last drain (fill in 1/1024ths of its capacity), and
+ * at most one period. */
+static int drain_timeout(uint64_t fill, uint64_t since_ns) {
+  uint64_t period_ns = LS__PERIOD_MS * UINT64_C(1000000);
+  if (fill == 0)
+    return LS__PERIOD_MS;
+  uint64_t ns = since_ns * 256 / fill;
+  return ns >= period_ns ? LS__PERIOD_MS : (int)(ns / 1000000);
+}
+
 void *ls__writer_main(void *arg) {
   ls__session *s = arg;
   bool stop = false;
   int timeout = LS__PERIOD_MS;
+  uint64_t last_drain = ls__mono_ns();
   walk(s, PASS_REAP); /* rings left by earlier sessions */
   while (!stop) {
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
@@ -325,13 +337,12 @@ void *ls__writer_main(void *arg) {
     }
     bool ready = ls__clock_update(&s->clock, stop || dump);
     if (!s->flight) {
+      uint64_t now = ls__mono_ns();
       uint64_t fullest =
           ready ? walk(s, stop ? PASS_LAST_DRAIN : PASS_DRAIN) : 0;
-      /* a ring a quarter full at this rate fills within a few periods */
-      timeout = !ready ? LS__PERIOD_MS / 4
-                : fullest > 256 ? 0
-                : fullest > 64  ? 2
-                                : LS__PERIOD_MS;
+      timeout = ready ? drain_timeout(fullest, now - last_drain)
+                      : LS__PERIOD_MS / 4;
+      last_drain = now;
     } else {
       walk(s, dump || stop ? PASS_DUMP : PASS_REAP);
       timeout = ready ? LS__FLIGHT_PERIOD_MS : LS__PERIOD_MS / 4;

@@ -11,7 +11,7 @@
 #include "loopscope/trace.h"
 #include "session.h"
 
-#define LS__DEFAULT_SLOTS (1u << 16)        /* 2 MiB per thread */
+#define LS__DEFAULT_SLOTS (1u << 17)        /* 4 MiB per thread */
 #define LS__DEFAULT_FLIGHT_SLOTS (1u << 18) /* 8 MiB per thread */
 #define LS__DEFAULT_WINDOW_S 10.0
 #define LS__MIN_SLOTS 64u
@@ -194,6 +194,29 @@ static int check_opts(const ls_trace_opts *o, unsigned *slots, double *window) {
   return 0;
 }
 
+/* The "program" and "args" meta records (FORMAT.md), from the command line
+ * the kernel kept: argv[0], then the arguments joined by spaces. */
+static int write_program_meta(ls_writer *w) {
+  char buf[4096];
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0; /* no /proc: the meta records are optional */
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0'; /* a command line longer than buf is cut */
+  size_t prog_len = strlen(buf);
+  int rc = ls_writer_meta(w, "program", buf);
+  if (rc != 0 || (size_t)n <= prog_len + 1)
+    return rc;
+  char *args = buf + prog_len + 1;
+  for (char *p = args; p < buf + n - 1; p++)
+    if (*p == '\0')
+      *p = ' ';
+  return ls_writer_meta(w, "args", args);
+}
+
 static void session_free(ls__session *s) {
   free(s->scratch);
   free(s);
@@ -241,6 +264,8 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
                       opts->source ? opts->source : "runtime");
   if (rc == 0)
     rc = ls_writer_process_name(s->w, s->pid, program_invocation_short_name);
+  if (rc == 0)
+    rc = write_program_meta(s->w);
   if (rc == 0)
     rc = ls_writer_flush(s->w);
   if (rc != 0)

@@ -96,34 +96,36 @@ void ls__trace_async_end(const char *cat, const char *name, uint64_t id);
       ls__trace_##probe(__VA_ARGS__);         \
   } while (0)
 #define LS__HOOK(probe, ...) ls__hook_##probe(__VA_ARGS__)
+/* Inlined always: a call would cost more than the branch it guards. */
+#define LS__HOOK_FN static inline __attribute__((always_inline))
 
-static inline void ls__hook_begin(const char *cat, const char *name,
-                                  uint64_t id, uint64_t arg) {
+LS__HOOK_FN void ls__hook_begin(const char *cat, const char *name,
+                                uint64_t id, uint64_t arg) {
   LS__HOOK_BODY(begin, cat, name, id, arg);
 }
-static inline void ls__hook_end(const char *cat, const char *name,
-                                uint64_t arg) {
+LS__HOOK_FN void ls__hook_end(const char *cat, const char *name,
+                              uint64_t arg) {
   LS__HOOK_BODY(end, cat, name, arg);
 }
-static inline void ls__hook_instant(const char *cat, const char *name,
-                                    uint64_t id, uint64_t arg) {
+LS__HOOK_FN void ls__hook_instant(const char *cat, const char *name,
+                                  uint64_t id, uint64_t arg) {
   LS__HOOK_BODY(instant, cat, name, id, arg);
 }
-static inline void ls__hook_counter(const char *name, int64_t value) {
+LS__HOOK_FN void ls__hook_counter(const char *name, int64_t value) {
   LS__HOOK_BODY(counter, name, value);
 }
-static inline void ls__hook_flow_begin(uint64_t id) {
+LS__HOOK_FN void ls__hook_flow_begin(uint64_t id) {
   LS__HOOK_BODY(flow_begin, id);
 }
-static inline void ls__hook_flow_end(uint64_t id) {
+LS__HOOK_FN void ls__hook_flow_end(uint64_t id) {
   LS__HOOK_BODY(flow_end, id);
 }
-static inline void ls__hook_async_begin(const char *cat, const char *name,
-                                        uint64_t id) {
+LS__HOOK_FN void ls__hook_async_begin(const char *cat, const char *name,
+                                      uint64_t id) {
   LS__HOOK_BODY(async_begin, cat, name, id);
 }
-static inline void ls__hook_async_end(const char *cat, const char *name,
-                                      uint64_t id) {
+LS__HOOK_FN void ls__hook_async_end(const char *cat, const char *name,
+                                    uint64_t id) {
   LS__HOOK_BODY(async_end, cat, name, id);
 }
 
