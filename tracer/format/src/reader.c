@@ -3,8 +3,9 @@
  * Nothing from the file is trusted: every size is checked against the bytes
  * left in the record (and the record against the bytes left in the file),
  * every string and thread ref against the tables built so far. Memory grows
- * only with the distinct strings the file defines, so it is bounded by the
- * file's size. Records of types we do not use are skipped, as FXT allows. */
+ * only with the distinct strings the file defines (and the string table up to
+ * its highest index), so it is bounded by a small multiple of the file's
+ * size. Records of types we do not use are skipped, as FXT allows. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
