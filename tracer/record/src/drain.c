@@ -322,32 +322,43 @@ void *ls__writer_main(void *arg) {
   bool stop = false;
   int timeout = LS__PERIOD_MS;
   uint64_t last_drain = ls__mono_ns();
+  atomic_store(&ls__writer_tid, gettid());
   walk(s, PASS_REAP); /* rings left by earlier sessions */
   while (!stop) {
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     bool dump = false;
+    unsigned crashes = 0;
     if (poll(&pfd, 1, timeout) > 0) {
       char buf[64];
       ssize_t n;
       while ((n = read(s->wake_fd, buf, sizeof buf)) > 0)
         for (ssize_t i = 0; i < n; i++) {
-          stop |= buf[i] == LS__WAKE_STOP;
           dump |= buf[i] == LS__WAKE_DUMP;
+          crashes += buf[i] == LS__WAKE_CRASH;
         }
     }
-    bool ready = ls__clock_update(&s->clock, stop || dump);
+    stop = atomic_load(&s->stop);
+    /* a crash is the last chance: write everything, held flow ends too */
+    bool last = stop || crashes > 0;
+    bool ready = ls__clock_update(&s->clock, last || dump);
     if (!s->flight) {
       uint64_t now = ls__mono_ns();
       uint64_t fullest =
-          ready ? walk(s, stop ? PASS_LAST_DRAIN : PASS_DRAIN) : 0;
+          ready ? walk(s, last ? PASS_LAST_DRAIN : PASS_DRAIN) : 0;
       timeout = ready ? drain_timeout(fullest, now - last_drain)
                       : LS__PERIOD_MS / 4;
       last_drain = now;
     } else {
-      walk(s, dump || stop ? PASS_DUMP : PASS_REAP);
+      walk(s, dump || last ? PASS_DUMP : PASS_REAP);
       timeout = ready ? LS__FLIGHT_PERIOD_MS : LS__PERIOD_MS / 4;
     }
     note_error(s, ls_writer_flush(s->w));
+    for (; crashes > 0; crashes--) {
+      char c = LS__WAKE_CRASH;
+      ssize_t n = write(s->ack_fd, &c, 1);
+      (void)n; /* a full ack pipe: the crashing threads have acks to read */
+    }
   }
+  atomic_store(&ls__writer_tid, 0);
   return NULL;
 }

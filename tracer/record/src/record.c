@@ -38,8 +38,6 @@ static __thread const char *tls_name;
 
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ring_key;        /* its destructor sees thread exit */
-static int wake_pipe[2] = {-1, -1};   /* never closed: see on_sigusr2 */
-static struct sigaction old_sigusr2;
 
 /* ------------------------------------------------------------ threads */
 
@@ -130,23 +128,12 @@ void ls__trace_async_end(const char *cat, const char *name, uint64_t id) {
 
 /* ------------------------------------------------------------ process */
 
-/* Only an async-signal-safe write: the writer thread does the work. The pipe
- * is never closed, so a signal racing with stop cannot hit a reused fd. */
-static void on_sigusr2(int sig) {
-  (void)sig;
-  int saved = errno;
-  char c = LS__WAKE_DUMP;
-  ssize_t n = write(wake_pipe[1], &c, 1);
-  (void)n; /* a full pipe already holds a wake-up */
-  errno = saved;
-}
-
 /* A forked child has no writer thread and shares the parent's file: it must
  * neither record nor flush the parent's buffered records at exit. */
 static void after_fork_child(void) {
   ls__trace_on = false;
-  if (session != NULL && session->flight)
-    sigaction(SIGUSR2, &old_sigusr2, NULL);
+  if (session != NULL)
+    ls__signals_restore();
   session = NULL; /* its memory is the parent's business */
   atomic_store(&session_live, false);
   pthread_mutex_init(&session_lock, NULL);
@@ -155,10 +142,8 @@ static void after_fork_child(void) {
 
 static int process_init_rc;
 static void process_init(void) {
-  if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    process_init_rc = -errno;
+  if ((process_init_rc = ls__signals_init()))
     return;
-  }
   if ((process_init_rc = -pthread_key_create(&ring_key, ring_thread_exit)))
     return;
   process_init_rc = -pthread_atfork(NULL, NULL, after_fork_child);
@@ -248,7 +233,8 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   s->flight = opts->mode == LS_TRACE_FLIGHT_RECORDER;
   s->window_ns = (uint64_t)(window * 1e9);
   s->pid = (uint64_t)getpid();
-  s->wake_fd = wake_pipe[0];
+  s->wake_fd = ls__wake_fd();
+  s->ack_fd = ls__ack_fd();
   if (s->flight &&
       (s->scratch = malloc(LS__SCRATCH_SLOTS * sizeof *s->scratch)) == NULL) {
     rc = -ENOMEM;
@@ -271,14 +257,12 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   if (rc != 0)
     goto fail_writer;
 
-  char stale[64]; /* wake-ups meant for an earlier session */
-  while (read(wake_pipe[0], stale, sizeof stale) > 0)
-    ;
   session_slots = slots;
   session_flight = s->flight;
   s->gen = atomic_fetch_add_explicit(&session_gen, 1, memory_order_release) + 1;
   atomic_store(&ls__lost_total, 0);
 
+  ls__signals_install(s->flight);
   /* The writer thread takes no signals: SIGUSR2 and the program's own
    * signals go to the program's threads. */
   sigset_t all, old;
@@ -286,12 +270,9 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   rc = -pthread_create(&s->thread, NULL, ls__writer_main, s);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (rc != 0)
+  if (rc != 0) {
+    ls__signals_restore();
     goto fail_writer;
-  if (s->flight) {
-    struct sigaction sa = {.sa_handler = on_sigusr2, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR2, &sa, &old_sigusr2);
   }
   static bool atexit_done;
   if (!atexit_done)
@@ -322,11 +303,9 @@ int ls_trace_stop(void) {
   }
   ls__trace_on = false;
   atomic_store(&session_live, false);
-  if (s->flight)
-    sigaction(SIGUSR2, &old_sigusr2, NULL);
-  char c = LS__WAKE_STOP;
-  while (write(wake_pipe[1], &c, 1) < 0 && errno == EINTR)
-    ;
+  ls__signals_restore();
+  atomic_store(&s->stop, true);
+  ls__wake(LS__WAKE_STOP);
   pthread_join(s->thread, NULL);
   int rc = s->error;
   int close_rc = ls_writer_close(s->w);

@@ -11,10 +11,7 @@
 #include "clock.h"
 #include "loopscope/format.h"
 #include "ring.h"
-
-/* Bytes written to the wake pipe. */
-#define LS__WAKE_DUMP 'd' /* SIGUSR2: write the flight recorder's window */
-#define LS__WAKE_STOP 'q'
+#include "signals.h"
 
 #define LS__SCRATCH_SLOTS 4096 /* flight mode: slots copied per step */
 
@@ -22,6 +19,8 @@ typedef struct ls__session {
   int fd;
   ls_writer *w;
   int wake_fd;        /* read end of the process's wake pipe */
+  int ack_fd;         /* answers LS__WAKE_CRASH */
+  _Atomic bool stop;  /* set before LS__WAKE_STOP, which a full pipe drops */
   pthread_t thread;
   ls__clock clock;
   bool flight;

@@ -33,14 +33,30 @@ typedef struct ls_trace_opts {
   const char *source;       /* "runtime" unless told otherwise */
 } ls_trace_opts;
 
-/* Starts recording to path. Also done at load time when LOOPSCOPE_TRACE=path
- * is set in the environment (LOOPSCOPE_TRACE_MODE=flight and
- * LOOPSCOPE_TRACE_WINDOW=seconds select the flight recorder). */
+/* Starts recording to path (NULL opts: discard mode, defaults). Also done at
+ * load time when LOOPSCOPE_TRACE=path is set in the environment
+ * (LOOPSCOPE_TRACE_MODE=flight and LOOPSCOPE_TRACE_WINDOW=seconds select the
+ * flight recorder); the variable is then removed, so child processes do not
+ * write into the same file. Returns 0, -EBUSY when already recording,
+ * -EINVAL for bad options (ring_slots not a power of two in 64 .. 2^26), or
+ * the error of opening path (-errno).
+ *
+ * Timestamps in the file are CLOCK_MONOTONIC nanoseconds (ticks_per_second
+ * 1e9), read as rdtsc when the kernel's clocksource is the TSC. Discard mode
+ * writes every 20 ms or sooner, so a kill -9 loses at most ~100 ms. While
+ * recording, SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT (where the program
+ * left them at their default) first have the writer drain (or, in flight
+ * mode, dump the window); SIGUSR2 dumps the flight recorder's window.
+ * Each dump appends the slots not written before, younger than the window;
+ * the window is also bounded by the ring (ring_slots - 1 events per thread).
+ * An exit while recording stops recording (atexit). */
 int ls_trace_start(const char *path, const ls_trace_opts *opts);
-/* Drains every ring, writes the file's tail and closes it. */
+/* Drains every ring, writes the file's tail and closes it. Returns 0 (also
+ * when not recording) or the first write error. */
 int ls_trace_stop(void);
 bool ls_trace_active(void);
-/* Returns a copy of s that lives until the process exits (deduplicated). */
+/* Returns a copy of s that lives until the process exits (deduplicated;
+ * thread-safe), or NULL when out of memory. */
 const char *ls_trace_intern(const char *s);
 /* Names the calling thread in the trace ("loop", "pool-1", ...). */
 void ls_trace_thread_name(const char *name);
