@@ -121,6 +121,10 @@ typedef struct ls_writer ls_writer; /* opaque: string/thread tables, buffer */
  * the initialization record and the provider/source metadata. */
 int ls_writer_open(ls_writer **w, int fd, uint64_t ticks_per_second,
                    const char *source);
+/* Strings need only live for the call (the writer keeps its own copies, and
+ * recognises a string it has seen by address, then checks the text). Returns
+ * LS_FMT_EINVAL for an event type, argument count or argument type FXT cannot
+ * hold, else 0 or the first write error (-errno), which sticks. */
 int ls_writer_event(ls_writer *w, const ls_event *ev);
 int ls_writer_process_name(ls_writer *w, uint64_t pid, const char *name);
 int ls_writer_thread_name(ls_writer *w, uint64_t pid, uint64_t tid,
