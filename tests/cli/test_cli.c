@@ -334,3 +334,15 @@ Test(cli, record_environment_and_status) {
   unlink(sample), unlink(out);
   free(sample), free(out);
 }
+
+/* The examples come from the runtime's build; either way a missing one is
+ * an error that names it. */
+Test(cli, run_unknown_example) {
+  char *err;
+  cr_expect_eq(LS_RUN(NULL, &err, "run", "no-such-example"), 1);
+  cr_expect(strstr(err, "no-such-example") || strstr(err, "no examples there"),
+            "%s", err);
+  cr_expect_not_null(strstr(err, LS_BINARY_DIR "/runtime/examples"), "%s", err);
+  free(err);
+  cr_expect_eq(LS_RUN(NULL, NULL, "run", "../etc/passwd"), 1);
+}

@@ -33,7 +33,9 @@ static int examples_dir(char *buf, size_t len) {
   if (n < 0)
     return ls_cli_fail("run", "/proc/self/exe: %s", strerror(errno));
   self[n] = 0;
-  snprintf(buf, len, "%s/../../runtime/examples", dirname(self));
+  /* BUILD/tracer/cli/loopscope -> BUILD */
+  char *build = dirname(dirname(dirname(self)));
+  snprintf(buf, len, "%s/runtime/examples", build);
   struct stat st;
   if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
     return ls_cli_fail("run",
