@@ -346,3 +346,48 @@ Test(cli, run_unknown_example) {
   free(err);
   cr_expect_eq(LS_RUN(NULL, NULL, "run", "../etc/passwd"), 1);
 }
+
+/* Sets the size field of the 20th record to 0: a corrupt record. */
+static void corrupt_20th_record(const char *path) {
+  size_t len;
+  char *data = slurp(path, &len);
+  size_t off = 0;
+  for (int i = 0; i < 20; i++) {
+    uint64_t h;
+    memcpy(&h, data + off, 8);
+    off += ((h >> 4) & 0xfff) * 8;
+    cr_assert_lt(off + 8, len);
+  }
+  uint64_t h;
+  memcpy(&h, data + off, 8);
+  h &= ~((uint64_t)0xfff << 4);
+  int fd = open(path, O_WRONLY);
+  cr_assert_eq(pwrite(fd, &h, 8, (off_t)off), 8);
+  close(fd);
+  free(data);
+}
+
+/* A corrupt record stops reading with the file, the offset and what was
+ * wrong; what came before is still exported as valid JSON. */
+Test(cli, corrupt_record_is_an_error) {
+  char *path = tmp_path(".fxt"), *json = tmp_path(".json"), *out, *err;
+  sample_write(path, 1000000000);
+  corrupt_20th_record(path);
+  cr_expect_eq(LS_RUN(NULL, &err, "export", path, "-o", json), 1);
+  cr_expect_not_null(strstr(err, path), "%s", err);
+  cr_expect_not_null(strstr(err, "offset"), "%s", err);
+  free(err);
+  char *text = slurp(json, NULL);
+  cJSON *root = cJSON_Parse(text);
+  cr_expect_not_null(root, "the JSON written so far is valid");
+  cJSON_Delete(root);
+  free(text);
+  cr_expect_eq(LS_RUN(&out, &err, "dump", path), 1);
+  cr_expect_not_null(strstr(err, path), "%s", err);
+  free(out), free(err);
+  cr_expect_eq(LS_RUN(&out, &err, "report", path), 1);
+  cr_expect_not_null(strstr(err, "offset"), "%s", err);
+  free(out), free(err);
+  unlink(path), unlink(json);
+  free(path), free(json);
+}
