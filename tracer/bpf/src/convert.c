@@ -13,9 +13,8 @@
  * phase, close from the end of check to timers.
  *
  * Some slices can only be decided later: after timers we do not know yet
- * whether another iteration follows, a pending phase after poll is worth
- * showing only if callbacks ran in it, and a microtask checkpoint only if it
- * ran microtasks. Their begin goes into a placeholder in a per-thread queue;
+ * whether another iteration follows, and a pending phase after poll is worth
+ * showing only if callbacks ran in it. Their begin goes into a placeholder in a per-thread queue;
  * everything after it waits in the queue until the decision, so the file
  * stays in time order.
  */
@@ -105,6 +104,7 @@ struct ls__conv {
   uint64_t last_ts;
   uint64_t events;
   bool lateness_checked;
+  bool counts_epoll;   /* epoll_wait returns are probed (callbacks level) */
   int err;
 };
 
@@ -572,21 +572,6 @@ static void js_close_exit(ls__conv *c, thread *t, uint64_t ts) {
     end_slice(c, t, ts, TAG_JS, scope, true, NULL);
 }
 
-static void microtasks_exit(ls__conv *c, thread *t, const struct ls_raw *r) {
-  int i = find_open(t, TAG_MICRO, 0, false);
-  if (i < 0)
-    return;
-  int ran = (int)r->a;
-  if (i == (int)t->nopen - 1 && t->open[i].placeholder && ran <= 0) {
-    decide(c, t, false);
-    return;
-  }
-  ls_event args;
-  args.nargs = 0;
-  arg_i(&args, "count", ran);
-  end_slice(c, t, r->ts, TAG_MICRO, 0, false, &args);
-}
-
 /* ------------------------------------------------------------ full */
 
 static void pool_counter(ls__conv *c, thread *t, uint64_t ts) {
@@ -828,13 +813,15 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
     break;
   }
   case LS_RAW_POLL_EVENTS:
+    c->counts_epoll = true;
     if ((int64_t)r->a > 0 && current_phase(t) == LS_PHASE_POLL)
       t->poll_events += r->a;
     break;
   case LS_RAW_POLL_EXIT: {
     ls_event args;
     args.nargs = 0;
-    arg_u(&args, "events", t->poll_events);
+    if (c->counts_epoll)
+      arg_u(&args, "events", t->poll_events);
     if (end_slice(c, t, r->ts, TAG_PHASE, 0, false, &args))
       phase_begin(c, t, r->ts, LS_PHASE_PENDING, true, NULL);
     break;
@@ -858,9 +845,9 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
   case LS_RAW_JS_CLOSE_EXIT: js_close_exit(c, t, r->ts); break;
   case LS_RAW_MICROTASKS_ENTER:
     begin_simple(c, t, r->ts, ls_kind_names[LS_KIND_MICROTASK], "microtasks",
-                 TAG_MICRO, 0, true);
+                 TAG_MICRO, 0, false);
     break;
-  case LS_RAW_MICROTASKS_EXIT: microtasks_exit(c, t, r); break;
+  case LS_RAW_MICROTASKS_EXIT: end_slice(c, t, r->ts, TAG_MICRO, 0, false, NULL); break;
   case LS_RAW_CLOSE_CB_ENTER:
     begin_simple(c, t, r->ts, ls_kind_names[LS_KIND_CLOSE], "HandleWrap::OnClose",
                  TAG_CLOSE_CB, 0, false);

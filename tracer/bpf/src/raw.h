@@ -31,8 +31,8 @@ enum ls_raw_kind {
   LS_RAW_JS_ENTER,       /* node::InternalCallbackScope ctor: a = this */
   LS_RAW_JS_CLOSE_ENTER, /* InternalCallbackScope::Close: a = this */
   LS_RAW_JS_CLOSE_EXIT,
-  LS_RAW_MICROTASKS_ENTER, /* MicrotaskQueue::RunMicrotasks */
-  LS_RAW_MICROTASKS_EXIT,  /* a = microtasks run (int) */
+  LS_RAW_MICROTASKS_ENTER, /* v8 Execution::TryRunMicrotasks: the queue */
+  LS_RAW_MICROTASKS_EXIT,  /* had work (empty checkpoints never get here) */
   LS_RAW_CLOSE_CB_ENTER,   /* node::HandleWrap::OnClose */
   LS_RAW_CLOSE_CB_EXIT,
   LS_RAW_WORK_SUBMIT,    /* uv__work_submit: a = loop, b = work */
