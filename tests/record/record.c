@@ -254,6 +254,46 @@ Test(record, hook_arguments_evaluated_once) {
   free(path);
 }
 
+/* Categories are meant to be a small fixed set: past the table's 4094, the
+ * events stay, under a category that says what happened. A NULL category
+ * or name is written as the empty string. */
+Test(record, too_many_categories) {
+  char *path = tmp_trace("cats");
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  for (int i = 0; i < 5000; i++) {
+    char cat[32];
+    snprintf(cat, sizeof cat, "cat-%d", i);
+    LS_TRACE_INSTANT(ls_trace_intern(cat), "x", (uint64_t)i + 1, 0);
+  }
+  LS_TRACE_INSTANT(NULL, NULL, 5001, 0);
+  cr_assert_eq(ls_trace_stop(), 0);
+  trace tr;
+  trace_load(&tr, path);
+  int n = 0, named = 0, overflow = 0;
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_event *ev = &tr.recs[j].event;
+    if (tr.recs[j].kind != LS_REC_EVENT)
+      continue;
+    n++;
+    if (arg_u(ev, "id") == 5001) {
+      cr_assert_str_eq(ev->category, "");
+      cr_assert_str_eq(ev->name, "");
+    } else if (strcmp(ev->category, "(too many categories)") == 0) {
+      overflow++;
+    } else {
+      char want[32];
+      snprintf(want, sizeof want, "cat-%d", named++);
+      cr_assert_str_eq(ev->category, want);
+    }
+  }
+  cr_assert_eq(n, 5001);
+  cr_assert_eq(named, 4094); /* each test runs in a fresh process */
+  cr_assert_eq(named + overflow, 5000);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
 /* ------------------------------------------------------------ overflow */
 
 #define OV_PUSHES 1000000

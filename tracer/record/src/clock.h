@@ -22,7 +22,8 @@
 #define LS__HAVE_TSC 1
 #endif
 
-extern bool ls__clock_use_tsc;
+/* hidden: read on every event, so no GOT indirection inside libloopscope */
+extern bool ls__clock_use_tsc __attribute__((visibility("hidden")));
 
 static inline uint64_t ls__mono_ns(void) {
   struct timespec t;

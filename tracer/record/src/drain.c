@@ -38,7 +38,9 @@ static cat_class classify(unsigned index) {
   if (c != CAT_UNKNOWN)
     return c;
   const char *cat = ls__cat_name(index);
-  if (strcmp(cat, LS_CAT_LOOP) == 0)
+  if (cat == NULL)
+    c = CAT_OTHER;
+  else if (strcmp(cat, LS_CAT_LOOP) == 0)
     c = CAT_LOOP;
   else if (strcmp(cat, LS_CAT_PHASE) == 0)
     c = CAT_PHASE;

@@ -8,10 +8,10 @@
 
 #include "loopscope/trace.h"
 
-ls__cat_table ls__cats = {.names = {LS__CAT_OVERFLOW_NAME}};
+ls__cat_table ls__cats = {.names = {[LS__CAT_OVERFLOW] = LS__CAT_OVERFLOW_NAME}};
 
 static pthread_mutex_t cat_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned cat_count = 1; /* index 0 is the overflow category */
+static unsigned cat_count = LS__CAT_OVERFLOW + 1;
 
 uint16_t ls__cat_index_slow(const char *cat) {
   pthread_mutex_lock(&cat_lock);
@@ -25,7 +25,7 @@ uint16_t ls__cat_index_slow(const char *cat) {
     }
     h = (h + 1) & (LS__CAT_KEYS - 1);
   }
-  uint16_t index = 0;
+  uint16_t index = LS__CAT_OVERFLOW;
   if (cat_count < LS__CAT_MAX) {
     index = (uint16_t)cat_count++;
     atomic_store_explicit(&ls__cats.names[index], cat, memory_order_release);
@@ -35,7 +35,7 @@ uint16_t ls__cat_index_slow(const char *cat) {
     fprintf(stderr,
             "loopscope: more than %u trace categories; further ones are "
             "recorded as \"%s\"\n",
-            LS__CAT_MAX - 1, LS__CAT_OVERFLOW_NAME);
+            LS__CAT_MAX - 2, LS__CAT_OVERFLOW_NAME);
   }
   pthread_mutex_unlock(&cat_lock);
   return index;

@@ -7,6 +7,7 @@
 #define LS_RECORD_INTERN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,9 +15,12 @@
 #define LS__CAT_MAX (1u << LS__CAT_BITS)
 #define LS__CAT_KEYS (2 * LS__CAT_MAX) /* pointer -> index, at most half full */
 
-/* Index 0 is the category given to events once LS__CAT_MAX - 1 distinct
+/* Index 0 is no category (NULL: flows, which the writer names itself).
+ * Index 1 is the category given to events once LS__CAT_MAX - 2 distinct
  * category pointers have been seen (a misuse: categories are meant to be a
  * small fixed set); a warning is printed when that first happens. */
+#define LS__CAT_NONE 0
+#define LS__CAT_OVERFLOW 1
 #define LS__CAT_OVERFLOW_NAME "(too many categories)"
 
 typedef struct ls__cat_table {
@@ -25,7 +29,7 @@ typedef struct ls__cat_table {
   const char *_Atomic names[LS__CAT_MAX];
 } ls__cat_table;
 
-extern ls__cat_table ls__cats;
+extern ls__cat_table ls__cats __attribute__((visibility("hidden")));
 
 uint16_t ls__cat_index_slow(const char *cat);
 
@@ -45,6 +49,19 @@ static inline uint16_t ls__cat_index(const char *cat) {
       return ls__cat_index_slow(cat);
     h = (h + 1) & (LS__CAT_KEYS - 1);
   }
+}
+
+/* The index when cat (or NULL) is found at its first probe. */
+static inline bool ls__cat_index_fast(const char *cat, uint16_t *index) {
+  if (cat == NULL) {
+    *index = LS__CAT_NONE;
+    return true;
+  }
+  uint32_t h = ls__ptr_hash(cat) & (LS__CAT_KEYS - 1);
+  if (atomic_load_explicit(&ls__cats.keys[h], memory_order_acquire) != cat)
+    return false;
+  *index = ls__cats.index[h];
+  return true;
 }
 
 static inline const char *ls__cat_name(unsigned index) {

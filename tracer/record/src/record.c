@@ -48,7 +48,9 @@ static void ring_thread_exit(void *p) {
   atomic_store_explicit(&r->done, true, memory_order_release);
 }
 
-static ls__ring *ring_attach(void) {
+/* Once per thread and session: kept out of line so the hooks' fast path
+ * needs no stack frame. */
+__attribute__((noinline, cold)) static ls__ring *ring_attach(void) {
   if (!ls__trace_on)
     return NULL;
   ls__ring *old = tls_ring;
@@ -80,23 +82,52 @@ void ls_trace_thread_name(const char *name) {
 
 /* -------------------------------------------------------------- hooks */
 
-static inline void push(ls__slot_type type, const char *cat, const char *name,
-                        uint64_t id, uint64_t arg) {
+/* Any event, whatever it needs first: a ring, a category index, a copy of
+ * the name, room in the ring. */
+__attribute__((noinline)) static void push_slow(ls__slot_type type,
+                                                const char *cat,
+                                                const char *name, uint64_t id,
+                                                uint64_t arg) {
   ls__ring *r = tls_ring;
-  if (__builtin_expect(r == NULL || r->gen != atomic_load_explicit(
-                                                 &session_gen,
-                                                 memory_order_relaxed),
-                       0)) {
+  if (r == NULL ||
+      r->gen != atomic_load_explicit(&session_gen, memory_order_relaxed)) {
     if ((r = ring_attach()) == NULL)
       return;
   }
   uint64_t ts = ls__clock_ticks();
   /* Only a pointer from above the 48-bit user address space (none on
    * Linux without an explicit mmap hint) needs a copy to fit the slot. */
-  if (__builtin_expect((uintptr_t)name > LS__SLOT_PTR_MASK, 0))
+  if ((uintptr_t)name > LS__SLOT_PTR_MASK)
     name = ls_trace_intern(name);
-  unsigned c = cat != NULL ? ls__cat_index(cat) : 0;
+  unsigned c = cat != NULL ? ls__cat_index(cat) : LS__CAT_NONE;
   ls__ring_push(r, ts, ls__slot_word(type, c, name), id, arg);
+}
+
+/* The common case, with no call in it, so the hooks need no stack frame:
+ * a ring of this session with room, the TSC, a category found at its first
+ * probe. Anything else takes push_slow. */
+static inline __attribute__((always_inline)) void
+push(ls__slot_type type, const char *cat, const char *name, uint64_t id,
+     uint64_t arg) {
+#ifdef LS__HAVE_TSC
+  ls__ring *r = tls_ring;
+  uint16_t c;
+  if (__builtin_expect(
+          r != NULL && ls__clock_use_tsc && (uintptr_t)name <= LS__SLOT_PTR_MASK &&
+              r->gen == atomic_load_explicit(&session_gen,
+                                             memory_order_relaxed) &&
+              ls__cat_index_fast(cat, &c),
+          1)) {
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (__builtin_expect(head - r->tail_cache < r->room && !r->pending_lost,
+                         1)) {
+      ls__ring_store(r, head, __rdtsc(), ls__slot_word(type, c, name), id,
+                     arg);
+      return;
+    }
+  }
+#endif
+  push_slow(type, cat, name, id, arg);
 }
 
 void ls__trace_begin(const char *cat, const char *name, uint64_t id,

@@ -17,8 +17,8 @@ bool ls__ring_make_room(ls__ring *r, uint64_t head, uint64_t ts) {
     }
   }
   if (r->pending_lost) {
-    ls__ring_store(r, head, r->first_lost_ts,
-                   ls__slot_word(LS__SLOT_LOST, 0, NULL), 0, r->pending_lost);
+    uint64_t word = ls__slot_word(LS__SLOT_LOST, LS__CAT_NONE, NULL);
+    ls__ring_store(r, head, r->first_lost_ts, word, 0, r->pending_lost);
     r->pending_lost = 0;
   }
   return true;
