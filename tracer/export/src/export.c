@@ -6,6 +6,7 @@
  * keeps them valid until it is closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,12 @@ static bool grow_array(void **arr, size_t *cap, size_t need, size_t elem) {
   return true;
 }
 
-static int fail(ls__exporter *x, const char *fmt, const char *a, const char *b) {
-  snprintf(x->err, x->errlen, fmt, a, b);
+__attribute__((format(printf, 2, 3))) static int fail(ls__exporter *x,
+                                                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(x->err, x->errlen, fmt, ap);
+  va_end(ap);
   return -1;
 }
 
@@ -235,7 +240,7 @@ static void emit_end(ls__exporter *x, ls__xthread *t, uint64_t ns,
 static int on_event(ls__exporter *x, const ls_event *ev) {
   ls__xthread *t = thread_of(x, ev->pid, ev->tid);
   if (!t)
-    return fail(x, "%s: %s", x->out_path, "out of memory");
+    return fail(x, "%s: out of memory", x->out_path);
   uint64_t ns = ls_ticks_to_ns(x->r, ev->ts);
   uint64_t end_ns = ns;
   if (ev->type == LS_EV_COMPLETE) {
@@ -247,7 +252,7 @@ static int on_event(ls__exporter *x, const ls_event *ev) {
   if (ev->type == LS_EV_FLOW_END) {
     if (!grow_array((void **)&t->flows, &t->flows_cap, t->nflows + 1,
                     sizeof *t->flows))
-      return fail(x, "%s: %s", x->out_path, "out of memory");
+      return fail(x, "%s: out of memory", x->out_path);
     t->flows[t->nflows++] = (ls__pending_flow){ev->id, ns};
     return 0;
   }
@@ -260,7 +265,7 @@ static int on_event(ls__exporter *x, const ls_event *ev) {
   case LS_EV_BEGIN:
     if (!grow_array((void **)&t->stack, &t->stack_cap, t->depth + 1,
                     sizeof *t->stack))
-      return fail(x, "%s: %s", x->out_path, "out of memory");
+      return fail(x, "%s: out of memory", x->out_path);
     t->stack[t->depth++] = (ls__open_slice){ev->category, ev->name};
     ev_open(x, 'B', ns, ev->pid, ev->tid);
     ev_names(x, ev->category, ev->name);
@@ -337,20 +342,20 @@ static int on_record(ls__exporter *x, const ls_record *rec) {
     }
     if (!grow_array((void **)&x->procs, &x->procs_cap, x->nprocs + 1,
                     sizeof *x->procs))
-      return fail(x, "%s: %s", x->out_path, "out of memory");
+      return fail(x, "%s: out of memory", x->out_path);
     x->procs[x->nprocs++] = (ls__xproc){rec->pid, rec->name};
   emit_process:
     emit_name(x, false, rec->pid, 0, rec->name);
     return 0;
   case LS_REC_THREAD_NAME:
     if (!(t = thread_of(x, rec->pid, rec->tid)))
-      return fail(x, "%s: %s", x->out_path, "out of memory");
+      return fail(x, "%s: out of memory", x->out_path);
     t->name = rec->name;
     emit_name(x, true, rec->pid, rec->tid, rec->name);
     return 0;
   case LS_REC_LOST: {
     if (!(t = thread_of(x, rec->pid, rec->tid)))
-      return fail(x, "%s: %s", x->out_path, "out of memory");
+      return fail(x, "%s: out of memory", x->out_path);
     uint64_t ns = ls_ticks_to_ns(x->r, rec->ts);
     if (ns > t->last_ns)
       t->last_ns = ns;
@@ -510,7 +515,7 @@ int ls_export_chrome(ls_reader *r, const char *out_path,
 
   int rc = 0;
   if (x->to_stdout && x->opts->split_bytes) {
-    rc = fail(x, "%s%s", "--split-size needs an output file, not stdout", "");
+    rc = fail(x, "--split-size needs an output file, not stdout");
     goto out;
   }
   if ((rc = open_part(x, 0)) != 0)
@@ -531,7 +536,7 @@ int ls_export_chrome(ls_reader *r, const char *out_path,
     rc = close_part(x);
     /* The JSON holds everything before the bad record; still an error. */
     if (rc == 0 && status < 0)
-      rc = fail(x, "%s%s", ls_reader_error(r), "");
+      rc = fail(x, "%s", ls_reader_error(r));
   } else if (!x->to_stdout) {
     close(w->fd);
   }
