@@ -1,0 +1,322 @@
+/* The promise state machine: settle, reactions as microtask jobs, adoption
+ * of promises with V8's hop counts, then / catch / finally. */
+#include "promise_internal.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *must(void *p) {
+  if (!p) {
+    fprintf(stderr, "loopscope: out of memory in the promise layer\n");
+    abort();
+  }
+  return p;
+}
+
+static void trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
+  LS_TRACE_INSTANT(LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
+}
+
+ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
+  ls_promise *p = must(calloc(1, sizeof *p));
+  p->h.refs = 1;
+  p->state = LS_PENDING;
+  p->loop = loop;
+  p->rt = ls__promise_rt_get(loop);
+  p->id = ls_new_async_id(loop);
+  p->result = ls_undefined();
+  trace_ev(p, LS_PROMISE_CREATED, parent);
+  return p;
+}
+
+ls_promise *ls_promise_ref(ls_promise *p) {
+  p->h.refs++;
+  return p;
+}
+
+static void reaction_free(ls__reaction *r) {
+  if (r->source)
+    ls_promise_unref(r->source);
+  if (r->derived)
+    ls_promise_unref(r->derived);
+  if (r->arg_free)
+    r->arg_free(r->arg);
+  free(r);
+}
+
+void ls_promise_unref(ls_promise *p) {
+  if (--p->h.refs != 0)
+    return;
+  /* Only a pending promise can still hold reactions: nothing can settle it
+   * any more, so they can never run. */
+  ls__reaction *r = p->reactions;
+  p->reactions = p->reactions_tail = NULL;
+  while (r) {
+    ls__reaction *next = r->next;
+    reaction_free(r);
+    r = next;
+  }
+  ls_value_drop(p->result);
+  free(p);
+}
+
+static void reaction_job(ls_job *job);
+
+ls__reaction *ls__reaction_new(void) {
+  ls__reaction *r = must(calloc(1, sizeof *r));
+  r->job.cb = reaction_job;
+  r->job.label = "then";
+  r->kind = LS__R_THEN;
+  return r;
+}
+
+/* The job takes a reference to its source: the value must outlive it. */
+static void queue_reaction(ls_promise *src, ls__reaction *r) {
+  r->source = ls_promise_ref(src);
+  r->next = NULL;
+  r->job.async_id = 0;
+  r->job.trigger_id = 0;
+  ls_queue_job(src->loop, &r->job);
+}
+
+static void settle(ls_promise *p, ls_promise_state state, ls_value v) {
+  p->state = (uint8_t)state;
+  p->locked = true;
+  p->result = ls_caught(v);
+  trace_ev(p, state == LS_FULFILLED ? LS_PROMISE_RESOLVED : LS_PROMISE_REJECTED, 0);
+  ls__reaction *r = p->reactions;
+  p->reactions = p->reactions_tail = NULL;
+  while (r) {
+    ls__reaction *next = r->next;
+    queue_reaction(p, r);
+    r = next;
+  }
+  if (state == LS_REJECTED && !p->handled)
+    ls__rejection_untracked(p->rt, p);
+}
+
+void ls__promise_fulfill(ls_promise *p, ls_value v) {
+  if (p->state != LS_PENDING) {
+    ls_value_drop(v);
+    return;
+  }
+  settle(p, LS_FULFILLED, v);
+}
+
+void ls__promise_reject(ls_promise *p, ls_value reason) {
+  if (p->state != LS_PENDING) {
+    ls_value_drop(reason);
+    return;
+  }
+  settle(p, LS_REJECTED, reason);
+}
+
+void ls__promise_resolve(ls_promise *p, ls_value v) {
+  v = ls_caught(v);
+  p->locked = true;
+  if (p->state != LS_PENDING) {
+    ls_value_drop(v);
+    return;
+  }
+  ls_promise *q = ls_as_promise(v);
+  if (!q) {
+    settle(p, LS_FULFILLED, v);
+    return;
+  }
+  if (q == p) {
+    ls_value_drop(v);
+    settle(p, LS_REJECTED,
+           ls_error(LS_EINVAL, "Chaining cycle detected for promise #<Promise>"));
+    return;
+  }
+  /* NewPromiseResolveThenableJob: one hop to call then on q, one more for
+   * that then's reaction. The value's reference to q becomes the job's. */
+  ls__reaction *r = ls__reaction_new();
+  r->kind = LS__R_THENABLE;
+  r->job.label = "resolveThenable";
+  r->source = q;
+  r->derived = ls_promise_ref(p);
+  ls_queue_job(p->loop, &r->job);
+}
+
+void ls__promise_attach(ls_promise *p, ls__reaction *r) {
+  if (p->state == LS_PENDING) {
+    r->next = NULL;
+    if (p->reactions_tail)
+      p->reactions_tail->next = r;
+    else
+      p->reactions = r;
+    p->reactions_tail = r;
+  } else {
+    if (p->state == LS_REJECTED && !p->handled)
+      ls__rejection_handled(p->rt, p);
+    queue_reaction(p, r);
+  }
+  p->handled = true;
+}
+
+static void reaction_job(ls_job *job) {
+  ls__reaction *r = (ls__reaction *)((char *)job - offsetof(ls__reaction, job));
+  ls_promise *src = r->source;
+  if (r->kind == LS__R_THENABLE) {
+    /* Now the then() call on the adopted promise: the same record waits on
+     * it and passes its outcome through to the adopting promise. */
+    r->kind = LS__R_THEN;
+    r->job.label = "adopt";
+    r->source = NULL;
+    ls__promise_attach(src, r);
+    ls_promise_unref(src);
+    return;
+  }
+  bool ok = src->state == LS_FULFILLED;
+  ls_promise_cb cb = ok ? r->on_fulfilled : r->on_rejected;
+  ls_promise *d = r->derived;
+  if (!cb) {
+    if (d) {
+      ls_value v = ls_value_ref(src->result);
+      if (ok)
+        ls__promise_fulfill(d, v);
+      else
+        ls__promise_reject(d, v);
+    }
+  } else {
+    ls_value out = cb(src->result, r->arg);
+    if (!d)
+      ls_value_drop(out);
+    else if (ls_thrown(out))
+      ls__promise_reject(d, ls_caught(out));
+    else
+      ls__promise_resolve(d, out);
+  }
+  reaction_free(r);
+}
+
+/* ---- public API ---- */
+
+ls_promise *ls_promise_new(ls_loop *loop) { return ls__promise_alloc(loop, 0); }
+
+ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg) {
+  ls_promise *p = ls__promise_alloc(loop, 0);
+  ls_value out = executor(p, arg);
+  if (ls_thrown(out) && !p->locked)
+    ls_reject(p, out);
+  else
+    ls_value_drop(out);
+  return p;
+}
+
+ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v) {
+  ls_promise *q = ls_as_promise(v);
+  if (q)
+    return q; /* the value's reference is the caller's now */
+  ls_promise *p = ls__promise_alloc(loop, 0);
+  settle(p, LS_FULFILLED, v);
+  return p;
+}
+
+ls_promise *ls_promise_rejected(ls_loop *loop, ls_value reason) {
+  ls_promise *p = ls__promise_alloc(loop, 0);
+  settle(p, LS_REJECTED, reason);
+  return p;
+}
+
+void ls_resolve(ls_promise *p, ls_value v) {
+  if (p->locked) {
+    ls_value_drop(v);
+    return;
+  }
+  ls__promise_resolve(p, v);
+}
+
+void ls_reject(ls_promise *p, ls_value reason) {
+  if (p->locked) {
+    ls_value_drop(reason);
+    return;
+  }
+  p->locked = true;
+  ls__promise_reject(p, reason);
+}
+
+static ls_promise *then_labelled(ls_promise *p, ls_promise_cb on_fulfilled,
+                                 ls_promise_cb on_rejected, void *arg,
+                                 void (*arg_free)(void *), const char *label) {
+  ls_promise *d = ls__promise_alloc(p->loop, p->id);
+  ls__reaction *r = ls__reaction_new();
+  r->job.label = label;
+  r->derived = ls_promise_ref(d);
+  r->on_fulfilled = on_fulfilled;
+  r->on_rejected = on_rejected;
+  r->arg = arg;
+  r->arg_free = arg_free;
+  ls__promise_attach(p, r);
+  ls_promise_unref(p);
+  return d;
+}
+
+ls_promise *ls_then(ls_promise *p, ls_promise_cb on_fulfilled,
+                    ls_promise_cb on_rejected, void *arg) {
+  return then_labelled(p, on_fulfilled, on_rejected, arg, NULL, "then");
+}
+
+ls_promise *ls_catch(ls_promise *p, ls_promise_cb on_rejected, void *arg) {
+  return then_labelled(p, NULL, on_rejected, arg, NULL, "catch");
+}
+
+/* finally(fn) is then(thenFinally, catchFinally) where each calls fn() and
+ * returns resolve(fn()).then(() => outcome): the original outcome comes back
+ * through an adopted promise, with the same hops as in V8. */
+typedef struct {
+  ls_loop *loop;
+  ls_finally_cb fn;
+  void *arg;
+} finally_rec;
+
+typedef struct {
+  ls_value outcome;
+  bool rejected;
+} outcome_rec;
+
+static ls_value outcome_thunk(ls_value ignored, void *arg) {
+  (void)ignored;
+  outcome_rec *o = arg;
+  ls_value v = ls_value_ref(o->outcome);
+  return o->rejected ? ls_throw(v) : v;
+}
+
+static void outcome_free(void *arg) {
+  outcome_rec *o = arg;
+  ls_value_drop(o->outcome);
+  free(o);
+}
+
+static ls_value finally_run(ls_value outcome, finally_rec *f, bool rejected) {
+  ls_value r = f->fn(f->arg);
+  if (ls_thrown(r))
+    return r;
+  ls_promise *q = ls_promise_resolved(f->loop, r);
+  outcome_rec *o = must(malloc(sizeof *o));
+  o->outcome = ls_value_ref(outcome);
+  o->rejected = rejected;
+  return ls_promise_value(then_labelled(q, outcome_thunk, NULL, o, outcome_free, "finally"));
+}
+
+static ls_value finally_fulfilled(ls_value v, void *arg) { return finally_run(v, arg, false); }
+static ls_value finally_rejected(ls_value v, void *arg) { return finally_run(v, arg, true); }
+
+ls_promise *ls_finally(ls_promise *p, ls_finally_cb fn, void *arg) {
+  finally_rec *f = must(malloc(sizeof *f));
+  f->loop = p->loop;
+  f->fn = fn;
+  f->arg = arg;
+  return then_labelled(p, finally_fulfilled, finally_rejected, f, free, "finally");
+}
+
+ls_promise_state ls_promise_state_of(const ls_promise *p) {
+  return (ls_promise_state)p->state;
+}
+ls_value ls_promise_result(const ls_promise *p) { return p->result; }
+uint64_t ls_promise_id(const ls_promise *p) { return p->id; }
+ls_loop *ls_promise_loop(const ls_promise *p) { return p->loop; }
+bool ls_promise_handled(const ls_promise *p) { return p->handled; }

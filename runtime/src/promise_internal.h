@@ -1,0 +1,76 @@
+/* Shared by the promise layer's sources (promise*.c): the promise record,
+ * reactions, and the per-loop state of the unhandled-rejection tracker. */
+#ifndef LOOPSCOPE_PROMISE_INTERNAL_H
+#define LOOPSCOPE_PROMISE_INTERNAL_H
+
+#include "internal.h"
+#include "loopscope/async.h"
+#include "loopscope/promise.h"
+
+typedef struct ls__promise_rt ls__promise_rt;
+typedef struct ls__reaction ls__reaction;
+
+struct ls_promise {
+  ls__obj h; /* first: an LS_VAL_PROMISE value points here */
+  uint8_t state;   /* ls_promise_state */
+  bool locked;     /* resolve/reject already called ("already resolved") */
+  bool handled;    /* a reaction was attached ([[PromiseIsHandled]]) */
+  bool in_pending; /* on rt->pending: rejected, unhandled, not checked yet */
+  bool reported;   /* unhandled reported; a later handler is "late" */
+  ls_loop *loop;
+  ls__promise_rt *rt;
+  uint64_t id;
+  ls_value result;
+  ls__reaction *reactions, *reactions_tail; /* while pending, FIFO */
+  ls_promise *rej_prev, *rej_next;           /* on rt->pending or rt->late */
+};
+
+/* One queued-or-waiting reaction: a user then, an await, a combinator
+ * element, the adoption of a promise, or the job that starts it. */
+typedef enum {
+  LS__R_THEN,    /* run cb, settle derived with its outcome */
+  LS__R_THENABLE /* NewPromiseResolveThenableJob: next it attaches itself
+                    to `source` as an adoption (pass-through to derived) */
+} ls__reaction_kind;
+
+struct ls__reaction {
+  ls_job job;
+  ls__reaction *next; /* in the source's reaction list */
+  ls__reaction_kind kind;
+  ls_promise *source;  /* counted reference only while queued */
+  ls_promise *derived; /* counted reference; NULL: outcome dropped */
+  ls_promise_cb on_fulfilled, on_rejected; /* NULL: pass through */
+  void *arg;
+  void (*arg_free)(void *arg); /* after the run, or when discarded */
+};
+
+struct ls__promise_rt {
+  ls_loop *loop;
+  ls__promise_rt *next; /* this thread's list (see promise_rejections.c) */
+  ls_rejection_mode mode;
+  ls_unhandled_cb on_unhandled;
+  void *unhandled_arg;
+  ls_handled_cb on_handled;
+  void *handled_arg;
+  /* Rejected without a handler since the last check (counted refs). */
+  ls_promise *pending_head, *pending_tail;
+  /* Reported, then handled: 'rejectionHandled' due (counted refs). */
+  ls_promise *late_head, *late_tail;
+};
+
+/* promise.c */
+ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent);
+/* The resolve procedure, without the "already resolved" check. */
+void ls__promise_resolve(ls_promise *p, ls_value v);
+void ls__promise_fulfill(ls_promise *p, ls_value v);
+void ls__promise_reject(ls_promise *p, ls_value reason);
+/* PerformPromiseThen with a caller-built reaction (kind LS__R_THEN). */
+ls__reaction *ls__reaction_new(void);
+void ls__promise_attach(ls_promise *p, ls__reaction *r);
+
+/* promise_rejections.c */
+ls__promise_rt *ls__promise_rt_get(ls_loop *loop);
+void ls__rejection_untracked(ls__promise_rt *rt, ls_promise *p); /* reject, no handler */
+void ls__rejection_handled(ls__promise_rt *rt, ls_promise *p);   /* handler added after */
+
+#endif
