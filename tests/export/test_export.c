@@ -282,6 +282,22 @@ Test(export, unwritable_output_names_the_file) {
   free(trace);
 }
 
+Test(export, full_disk_names_the_file) {
+  if (access("/dev/full", W_OK) != 0)
+    cr_skip_test("no /dev/full here");
+  char *trace = tmp_path(".fxt");
+  sample_write(trace, 1000000000);
+  ls_reader *r;
+  char err[512];
+  cr_assert_eq(ls_reader_open(&r, trace, err, sizeof err), 0);
+  cr_expect_eq(ls_export_chrome(r, "/dev/full", NULL, NULL, err, sizeof err),
+               -1);
+  cr_expect_not_null(strstr(err, "/dev/full: write failed"), "%s", err);
+  ls_reader_close(r);
+  unlink(trace);
+  free(trace);
+}
+
 Test(u64map, matches_a_plain_array) {
   enum { N = 5000 };
   static uint64_t val[N];
