@@ -161,7 +161,8 @@ static void thread_lanes(ls_vlayout *L, const ls_vmodel *m, unsigned ti,
 }
 
 void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
-                      int line_h, int scroll_y, bool show_panel) {
+                      int line_h, int scroll_y, bool show_panel,
+                      int legend_rows) {
   L->nlanes = 0;
   L->w = w;
   L->h = h;
@@ -174,7 +175,6 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
   L->minimap = (ls_vrect){0, bar, w, mini_h};
   L->axis = (ls_vrect){0, bar + mini_h, w, line_h + 4};
   L->status = (ls_vrect){0, h - bar, w, bar};
-  int legend_rows = w < 900 ? 2 : 1;
   L->legend =
       (ls_vrect){0, L->status.y - legend_rows * (line_h + 4), w,
                  legend_rows * (line_h + 4)};

@@ -94,10 +94,11 @@ typedef struct ls_vlayout {
 } ls_vlayout;
 
 /* Lays out areas and lanes for a w x h window whose text lines are line_h
- * pixels tall. Pinned lanes (thread / counter flags) stay above the scrolled
+ * pixels tall and whose legend wraps into legend_rows lines. Pinned lanes (thread / counter flags) stay above the scrolled
  * ones; collapsed threads keep only their header. */
 void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
-                      int line_h, int scroll_y, bool show_panel);
+                      int line_h, int scroll_y, bool show_panel,
+                      int legend_rows);
 void ls_vlayout_free(ls_vlayout *L);
 /* The lane at screen y, or NULL. */
 const ls_vlane *ls_vlayout_lane_at(const ls_vlayout *L, int y);

@@ -1,0 +1,320 @@
+/* Headless rendering: draw synthetic traces with the real renderer and read
+ * the pixels back; drive the real input handling with scripts. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "loopscope/format.h"
+#include "synth.h"
+
+#define VIEW_BIN LS_BINARY_DIR "/viewer/loopscope-view"
+
+static char path[256], script[256];
+static ls_vapp app;
+
+static void setup(void) {
+  snprintf(path, sizeof path, "/tmp/ls-viewer-render-%d.fxt", (int)getpid());
+  snprintf(script, sizeof script, "/tmp/ls-viewer-script-%d.txt", (int)getpid());
+  ls_synth_opts o = {.iterations = 300, .seed = 11, .workers = 2, .marks = 1};
+  ls_synth_stats st;
+  cr_assert_eq(ls_synth_write(path, &o, &st), 0);
+  cr_assert_eq(ls_vapp_init(&app, 1280, 800, false), 0);
+  cr_assert_eq(ls_vapp_load(&app, path), 0);
+  ls_vapp_wait_loaded(&app);
+  cr_assert_eq(atomic_load(&app.model.state), LS_VLOAD_DONE, "%s",
+               app.model.error);
+}
+
+static void teardown(void) {
+  ls_vapp_free(&app);
+  unlink(path);
+  unlink(script);
+}
+
+static uint32_t pixel(int x, int y) {
+  cr_assert(x >= 0 && y >= 0 && x < app.surface->w && y < app.surface->h,
+            "pixel %d,%d outside", x, y);
+  const uint8_t *row = (const uint8_t *)app.surface->pixels +
+                       (size_t)y * app.surface->pitch;
+  return ((const uint32_t *)row)[x] & 0xffffff;
+}
+
+static void run_script(const char *text) {
+  FILE *f = fopen(script, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  cr_assert_eq(ls_vapp_script(&app, script), 0);
+}
+
+/* Length of the run of colour c through (x, y) along the row. */
+static int run_width(int x, int y, uint32_t c) {
+  int a = x, b = x;
+  while (a > 0 && pixel(a - 1, y) == c)
+    a--;
+  while (b + 1 < app.surface->w && pixel(b + 1, y) == c)
+    b++;
+  return pixel(x, y) == c ? b - a + 1 : 0;
+}
+
+TestSuite(render, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(render, phase_bands_have_their_colours) {
+  /* For each phase, its longest band, zoomed to fill a third of the view:
+   * the pixels under it have the phase's colour. */
+  ls_vmodel *m = &app.model;
+  int lt = ls_vstate_loop_thread(m);
+  const ls_vthread *t = &m->threads[lt];
+  const ls_vslice *longest[LS_PHASE_COUNT] = {NULL};
+  uint32_t at[LS_PHASE_COUNT];
+  for (uint32_t i = 0; i < t->rows[1].n; i++) {
+    const ls_vslice *s = &t->rows[1].v[i];
+    if (!ls_vc_is_phase(s->cls))
+      continue;
+    unsigned p = s->cls - LS_VC_PHASE;
+    if (!longest[p] || s->t1 - s->t0 > longest[p]->t1 - longest[p]->t0) {
+      longest[p] = s;
+      at[p] = i;
+    }
+  }
+  unsigned checked = 0;
+  for (unsigned p = 0; p < LS_PHASE_COUNT; p++) {
+    const ls_vslice *s = longest[p];
+    if (s == NULL)
+      continue;
+    uint64_t d = s->t1 - s->t0;
+    cr_assert_gt(s->t0, d);
+    ls_vapp_set_view(&app, s->t0 - d, s->t1 + d);
+    app.follow_load = false;
+    ls_vapp_frame(&app);
+    int y = ls_vlayout_row_y(&app.layout, lt, 1);
+    cr_assert_gt(y, 0, "the phase row is on screen");
+    int bottom = y + app.layout.line_h + 6 - 2; /* below any label */
+    int x = (int)((ls_vxmap_x(&app.xm, s->t0) + ls_vxmap_x(&app.xm, s->t1)) / 2);
+    uint32_t want = ls_vcolor_of_class(s->cls);
+    cr_assert_eq(pixel(x, bottom), want, "%s band %u at x=%d: %06x, want %06x",
+                 ls_phase_names[p], at[p], x, pixel(x, bottom), want);
+    /* the whole band, not just one pixel */
+    cr_assert_geq(run_width(x, bottom, want), app.xm.w / 3 - 3);
+    checked++;
+  }
+  cr_assert_eq(checked, LS_PHASE_COUNT, "every phase appears in the trace");
+}
+
+Test(render, a_zoom_step_doubles_a_slice) {
+  /* The longest poll phase (busyWait would do, but the blocked-loop mark
+   * shades it). */
+  ls_vmodel *m = &app.model;
+  int lt = ls_vstate_loop_thread(m);
+  const ls_vrow *phases = &m->threads[lt].rows[1];
+  ls_vref r = {lt, 1, 0};
+  for (uint32_t i = 0; i < phases->n; i++)
+    if (phases->v[i].t1 - phases->v[i].t0 >
+        phases->v[r.idx].t1 - phases->v[r.idx].t0)
+      r.idx = i;
+  const ls_vslice *s = ls_vmodel_slice(m, r);
+  cr_assert_eq(s->cls, LS_VC_PHASE + LS_PHASE_POLL);
+  uint64_t d = s->t1 - s->t0;
+  cr_assert_gt(s->t0, d / 2);
+  ls_vapp_set_view(&app, s->t0 - d / 2, s->t1 + 2 * d);
+  app.follow_load = false;
+  ls_vapp_frame(&app);
+  int y = ls_vlayout_row_y(&app.layout, r.thread, r.row) +
+          app.layout.line_h + 6 - 2;
+  uint32_t c = ls_vcolor_of_class(s->cls);
+  int cx = (int)((ls_vxmap_x(&app.xm, s->t0) + ls_vxmap_x(&app.xm, s->t1)) / 2);
+  int w1 = run_width(cx, y, c);
+  cr_assert_gt(w1, 100, "the slice is drawn (%d px)", w1);
+  char buf[128];
+  snprintf(buf, sizeof buf, "zoom 2 at %d\n", cx);
+  run_script(buf);
+  int w2 = run_width(cx, y, c);
+  cr_assert(abs(w2 - 2 * w1) <= 3, "zoom 2: %d px -> %d px", w1, w2);
+  /* and back out with two notches of the real wheel handling */
+  snprintf(buf, sizeof buf, "zoom 0.5 at %d\n", cx);
+  run_script(buf);
+  cr_assert(abs(run_width(cx, y, c) - w1) <= 2);
+}
+
+Test(render, zoomed_out_runs_fold_into_counted_blocks) {
+  ls_vapp_fit_all(&app);
+  ls_vapp_frame(&app);
+  ls_vmodel *m = &app.model;
+  int lt = ls_vstate_loop_thread(m);
+  const ls_vrow *row = &m->threads[lt].rows[2];
+  static ls_vrun runs[8192];
+  ls_vspans sp = ls_vspans_of_row(row);
+  uint32_t n = ls_vfold(&sp, &app.xm, runs, 8192);
+  int y = ls_vlayout_row_y(&app.layout, lt, 2);
+  unsigned blocks = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (runs[i].count < 2 || runs[i].x1 - runs[i].x0 < 4)
+      continue;
+    uint32_t want = ls_vcolor_folded(row->v[runs[i].first].cls);
+    cr_assert_eq(pixel((int)runs[i].x0 + 1, y + 2), want,
+                 "folded block at x=%d", (int)runs[i].x0);
+    blocks++;
+  }
+  cr_assert_gt(blocks, 3, "zoomed out, callbacks fold");
+}
+
+/* The first and second "fs.read" slices by start time, from the file. */
+static void first_two(const char *name, uint64_t *a, uint64_t *b) {
+  ls_reader *r;
+  char err[256];
+  cr_assert_eq(ls_reader_open(&r, path, err, sizeof err), 0);
+  ls_record rec;
+  *a = *b = UINT64_MAX;
+  while (ls_reader_next(r, &rec) == LS_FMT_OK) {
+    if (rec.kind != LS_REC_EVENT || rec.event.type != LS_EV_BEGIN ||
+        strcmp(rec.event.name, name) != 0)
+      continue;
+    uint64_t t = rec.event.ts;
+    if (t < *a) {
+      *b = *a;
+      *a = t;
+    } else if (t < *b && t != *a) {
+      *b = t;
+    }
+  }
+  ls_reader_close(r);
+}
+
+Test(render, scripted_search_lands_on_the_event) {
+  uint64_t a, b;
+  first_two("fs.read", &a, &b);
+  run_script("key 0\nsearch fs.read\n");
+  const ls_vslice *s = ls_vmodel_slice(&app.model, app.selected);
+  cr_assert_not_null(s, "%s", app.message);
+  cr_assert_eq(s->t0, a);
+  cr_assert_eq(app.cursor, a, "the replay cursor follows the selection");
+  run_script("key Return\n");
+  s = ls_vmodel_slice(&app.model, app.selected);
+  cr_assert_eq(s->t0, b, "Return finds the next match");
+  run_script("key Escape\nsearch nothing-like-this\n");
+  cr_assert(strstr(app.message, "no label matches"));
+}
+
+Test(render, long_callbacks_click_and_replay) {
+  run_script("key 0\nkey t\nkey t\nkey n\n"); /* threshold 100 ms -> ... */
+  cr_assert_eq(app.long_ns, 100000000);
+  cr_assert(strstr(app.message, "no later callback"), "%s", app.message);
+  run_script("key t\nkey t\nkey t\nkey n\n"); /* 1 s -> wraps to 10 us -> 100 us */
+  cr_assert_eq(app.long_ns, 100000);
+  const ls_vslice *s = ls_vmodel_slice(&app.model, app.selected);
+  cr_assert_not_null(s);
+  cr_assert_geq(s->t1 - s->t0, 100000);
+  cr_assert(ls_vc_is_callback(s->cls));
+  /* f fits it; a click on its middle selects it again. */
+  ls_vref sel = app.selected;
+  run_script("key f\nkey Escape\n");
+  cr_assert_eq(app.selected.thread, -1);
+  int x = (int)((ls_vxmap_x(&app.xm, s->t0) + ls_vxmap_x(&app.xm, s->t1)) / 2);
+  int y = ls_vlayout_row_y(&app.layout, sel.thread, sel.row) + 4;
+  char buf[64];
+  snprintf(buf, sizeof buf, "click %d %d\n", x, y);
+  run_script(buf);
+  cr_assert_eq(app.selected.idx, sel.idx);
+  cr_assert_eq(app.selected.row, sel.row);
+  /* Replay: 0.5 s of wall time moves the cursor speed * 0.5 s. */
+  uint64_t c0 = app.cursor;
+  run_script("speed 0.001\nplay 0.5\n");
+  cr_assert(app.cursor - c0 >= 499000 && app.cursor - c0 <= 501000,
+            "moved %lu ns", (unsigned long)(app.cursor - c0));
+  cr_assert(!app.playing);
+  /* Arrow keys step to the next event start. */
+  uint64_t c1 = app.cursor;
+  run_script("key Right\n");
+  cr_assert_gt(app.cursor, c1);
+  cr_assert_eq(app.cursor, ls_vmodel_step(&app.model, c1, true));
+}
+
+Test(render, pan_collapse_and_resize) {
+  run_script("key 0\n");
+  uint64_t t0 = app.t0, span = app.t1 - app.t0;
+  run_script("zoom 4\npan 100\n");
+  uint64_t span4 = app.t1 - app.t0;
+  cr_assert(span4 < span / 3 && span4 > span / 5);
+  uint64_t before = app.t0;
+  run_script("pan 200\n");
+  double moved = (double)(app.t0 - before) * app.xm.px_per_ns;
+  cr_assert(moved > 198 && moved < 202, "pan 200 px moved %.1f px", moved);
+  (void)t0;
+  unsigned lanes = app.layout.nlanes;
+  /* a click on a thread header collapses it */
+  int hy = app.layout.lanes[0].y + 3;
+  char buf[64];
+  snprintf(buf, sizeof buf, "click %d %d\n", app.layout.tracks.x + 50, hy);
+  run_script(buf);
+  cr_assert_lt(app.layout.nlanes, lanes);
+  run_script("resize 640 400\n");
+  cr_assert_eq(app.surface->w, 640);
+  cr_assert_gt(app.layout.tracks.w, 100);
+  cr_assert_eq(app.layout.status.y + app.layout.status.h, 400);
+}
+
+/* ---- the binary, on bad input ---- */
+
+static int run_view(const char *args, char *out, size_t len) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "%s %s 2>&1", VIEW_BIN, args);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t n = fread(out, 1, len - 1, p);
+  out[n] = 0;
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
+  char p[256], png[256], args[700], out[4096];
+  snprintf(p, sizeof p, "/tmp/ls-viewer-bin-%d.fxt", (int)getpid());
+  snprintf(png, sizeof png, "/tmp/ls-viewer-bin-%d.png", (int)getpid());
+  FILE *f = fopen(p, "w");
+  fclose(f);
+  snprintf(args, sizeof args, "%s --screenshot %s --size 400x300", p, png);
+  cr_assert_eq(run_view(args, out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, p), "names the file: %s", out);
+
+  f = fopen(p, "w");
+  fputs("this is not a trace at all, just some text\n", f);
+  fclose(f);
+  cr_assert_eq(run_view(args, out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, p), "%s", out);
+
+  snprintf(args, sizeof args, "/nonexistent/trace.fxt --screenshot %s", png);
+  cr_assert_eq(run_view(args, out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, "No such file"), "%s", out);
+
+  snprintf(args, sizeof args, "%s --size banana", p);
+  cr_assert_eq(run_view(args, out, sizeof out), 2, "%s", out);
+
+  /* truncated: renders what is there, warns, exits 0 */
+  ls_synth_opts o = {.iterations = 50, .seed = 5, .workers = 1};
+  ls_synth_stats st;
+  cr_assert_eq(ls_synth_write(p, &o, &st), 0);
+  cr_assert_eq(truncate(p, 4003), 0); /* mid-record */
+  unlink(png);
+  snprintf(args, sizeof args, "%s --screenshot %s --size 400x300", p, png);
+  cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
+  cr_assert(strstr(out, "truncated"), "%s", out);
+  cr_assert_eq(access(png, R_OK), 0);
+
+  /* 200 lanes: renders */
+  o = (ls_synth_opts){.iterations = 5, .seed = 5, .workers = 1,
+                      .extra_threads = 200};
+  cr_assert_eq(ls_synth_write(p, &o, &st), 0);
+  cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
+  FILE *img = fopen(png, "rb");
+  unsigned char hdr[24];
+  cr_assert_eq(fread(hdr, 1, 24, img), 24);
+  fclose(img);
+  cr_assert_eq(memcmp(hdr + 1, "PNG", 3), 0);
+  cr_assert_eq(hdr[18] << 8 | hdr[19], 400, "IHDR width");
+  cr_assert_eq(hdr[22] << 8 | hdr[23], 300, "IHDR height");
+  unlink(p);
+  unlink(png);
+}

@@ -1,0 +1,140 @@
+/* A real window: the viewer under Xvfb, driven by xdotool (wheel zoom, drag
+ * pan, click, keys), checked on a screenshot taken with ImageMagick's
+ * `import`. Skipped, saying why, when Xvfb, xdotool or import is missing. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "synth.h"
+
+#define VIEW_BIN LS_BINARY_DIR "/viewer/loopscope-view"
+
+static bool have(const char *tool) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+  return system(cmd) == 0;
+}
+
+static pid_t spawn(char *const argv[], const char *display) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (display)
+      setenv("DISPLAY", display, 1);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+static void stop(pid_t pid) {
+  if (pid <= 0)
+    return;
+  kill(pid, SIGTERM);
+  for (int i = 0; i < 50; i++) {
+    if (waitpid(pid, NULL, WNOHANG) == pid)
+      return;
+    usleep(100000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
+static int sh(const char *display, const char *cmd) {
+  char full[1024];
+  snprintf(full, sizeof full, "DISPLAY=%s timeout 30 sh -c '%s'", display, cmd);
+  return system(full);
+}
+
+/* How many pixels of colour rgb a binary PPM (P6, maxval 255) has. */
+static long count_color(const char *ppm, uint32_t rgb) {
+  FILE *f = fopen(ppm, "rb");
+  cr_assert_not_null(f, "%s", ppm);
+  int w, h, maxv;
+  cr_assert_eq(fscanf(f, "P6 %d %d %d", &w, &h, &maxv), 3);
+  fgetc(f);
+  cr_assert_eq(maxv, 255);
+  long n = 0;
+  unsigned char px[3];
+  for (long i = 0; i < (long)w * h && fread(px, 1, 3, f) == 3; i++)
+    n += ((uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2]) == rgb;
+  fclose(f);
+  return n;
+}
+
+Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
+  if (!have("Xvfb") || !have("xdotool") || !have("import"))
+    cr_skip_test("Xvfb, xdotool or ImageMagick's import is not installed");
+
+  char trace[128], shot[128], display[16];
+  snprintf(trace, sizeof trace, "/tmp/ls-viewer-xvfb-%d.fxt", (int)getpid());
+  snprintf(shot, sizeof shot, "/tmp/ls-viewer-xvfb-%d.ppm", (int)getpid());
+  ls_synth_opts o = {.iterations = 200, .seed = 9, .workers = 2, .marks = 1};
+  ls_synth_stats st;
+  cr_assert_eq(ls_synth_write(trace, &o, &st), 0);
+
+  /* A free display number: one whose lock file does not exist. */
+  int n = 99 + getpid() % 300;
+  for (;; n++) {
+    char lock[64];
+    snprintf(lock, sizeof lock, "/tmp/.X%d-lock", n);
+    if (access(lock, F_OK) != 0)
+      break;
+  }
+  snprintf(display, sizeof display, ":%d", n);
+  char *xargv[] = {"Xvfb", display, "-screen", "0", "1100x760x24",
+                   "-nolisten", "tcp", NULL};
+  pid_t xvfb = spawn(xargv, NULL);
+  int up = 1;
+  for (int i = 0; i < 100 && up != 0; i++) {
+    usleep(100000);
+    up = sh(display, "xdpyinfo >/dev/null 2>&1 || xdotool getmouselocation "
+                     ">/dev/null 2>&1");
+  }
+  if (up != 0) {
+    stop(xvfb);
+    unlink(trace);
+    cr_skip_test("Xvfb did not start on %s", display);
+  }
+  char *vargv[] = {VIEW_BIN, trace, "--size", "1000x700", NULL};
+  pid_t view = spawn(vargv, display);
+  int found = sh(display, "xdotool search --sync --name loopscope >/dev/null");
+  cr_assert_eq(found, 0, "the viewer window appeared");
+  usleep(500000);
+
+  /* zoom in twice at the middle, drag left, select, fit, step, scroll */
+  int rc = sh(display,
+              "W=$(xdotool search --name loopscope | head -1); "
+              "xdotool windowmove $W 0 0; sleep 0.3; "
+              "xdotool mousemove 500 300 click 4 click 4; sleep 0.2; "
+              "xdotool mousemove 600 300 mousedown 1 mousemove 500 310 "
+              "mousemove 400 320 mouseup 1; sleep 0.2; "
+              "xdotool key n; sleep 0.2; xdotool key f; sleep 0.2; "
+              "xdotool key Right; sleep 0.2; "
+              "xdotool mousemove 500 250 click 1; sleep 0.5");
+  cr_assert_eq(rc, 0, "xdotool drove the window");
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "import -window root -depth 8 PPM:%s", shot);
+  rc = sh(display, cmd);
+  cr_assert_eq(rc, 0, "import took a screenshot");
+
+  /* The timeline is there: poll bands in their colour and the replay
+   * cursor that Right put down. */
+  long poll = count_color(shot, 0x3d7fd9);
+  long cursor = count_color(shot, 0xffd84a);
+  cr_assert_gt(poll, 50, "poll bands on screen (%ld px)", poll);
+  cr_assert_gt(cursor, 20, "the replay cursor set by Right (%ld px)", cursor);
+
+  /* Still alive after all that: quits cleanly on q. */
+  cr_assert_eq(waitpid(view, NULL, WNOHANG), 0, "the viewer is running");
+  sh(display, "xdotool search --name loopscope windowactivate --sync %1 "
+              "key q >/dev/null 2>&1; sleep 0.5");
+  stop(view);
+  stop(xvfb);
+  unlink(trace);
+  unlink(shot);
+}

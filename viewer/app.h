@@ -1,0 +1,103 @@
+/* The viewer application: one model, one view onto it, the fonts and the
+ * offscreen surface every frame is drawn into. A window only shows that
+ * surface, so a headless screenshot is exactly what the window would show.
+ */
+#ifndef LOOPSCOPE_VIEWER_APP_H
+#define LOOPSCOPE_VIEWER_APP_H
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+
+#include "layout.h"
+#include "model.h"
+#include "state.h"
+
+enum { LS_VFONT_SANS, LS_VFONT_MONO, LS_VFONT_COUNT };
+#define LS_VGLYPHS 95 /* printable ASCII; anything else draws as '?' */
+
+typedef struct ls_vfont {
+  TTF_Font *ttf;
+  SDL_Texture *glyph[LS_VGLYPHS];
+  int advance[LS_VGLYPHS];
+  int height;
+} ls_vfont;
+
+typedef struct ls_vapp {
+  ls_vmodel model;
+  SDL_Thread *loader;
+  char *path;
+
+  SDL_Window *window;        /* NULL when headless */
+  SDL_Surface *surface;      /* what every frame is drawn into */
+  SDL_Renderer *ren;         /* software renderer on `surface` */
+  ls_vfont fonts[LS_VFONT_COUNT];
+  int w, h;
+
+  /* view */
+  uint64_t t0, t1;           /* visible window (ns) */
+  bool follow_load;          /* fit the view to what is loaded so far */
+  int scroll_y;
+  bool show_panel;
+  ls_vlayout layout;
+  ls_vxmap xm;
+
+  /* interaction */
+  int mouse_x, mouse_y;
+  bool button_down, dragging;
+  int down_x, down_y, down_scroll;
+  uint64_t down_t0, down_t1;
+  bool down_in_minimap;
+  ls_vref hover, selected;
+  uint64_t cursor;
+  bool has_cursor, playing;
+  double speed;              /* trace seconds per wall second */
+  uint64_t long_ns;          /* n / N jump to callbacks at least this long */
+  bool searching;
+  char search[128];
+  char message[256];
+  bool quit;
+} ls_vapp;
+
+/* Sets up fonts and a w x h drawing surface; with `window` also opens a
+ * resizable window. Returns 0 or -1 with a message on stderr. */
+int ls_vapp_init(ls_vapp *app, int w, int h, bool window);
+void ls_vapp_free(ls_vapp *app);
+/* Starts loading path on a background thread (SDL_CreateThread). */
+int ls_vapp_load(ls_vapp *app, const char *path);
+/* Waits for the loader to finish. */
+void ls_vapp_wait_loaded(ls_vapp *app);
+/* Resizes the drawing surface (and the window's view of it). */
+int ls_vapp_resize(ls_vapp *app, int w, int h);
+/* Shows [t0, t1] (ns on the trace clock). */
+void ls_vapp_set_view(ls_vapp *app, uint64_t t0, uint64_t t1);
+void ls_vapp_fit_all(ls_vapp *app);
+/* Draws one frame into the surface (and the window, if any). */
+void ls_vapp_frame(ls_vapp *app);
+/* Writes the surface as PNG. */
+int ls_vapp_screenshot(ls_vapp *app, const char *path);
+/* Window mode: events and frames until the user quits. */
+void ls_vapp_run(ls_vapp *app);
+
+/* input.c: everything the user can do goes through here, the scripted mode
+ * included (it synthesises SDL events). */
+void ls_vapp_handle(ls_vapp *app, const SDL_Event *ev);
+/* Advances replay by dt seconds of wall time. */
+void ls_vapp_tick(ls_vapp *app, double dt);
+/* Runs a script (see main.c --help); returns 0 or -1 with a message naming
+ * the file and line on stderr. */
+int ls_vapp_script(ls_vapp *app, const char *path);
+
+/* Parses "12.5ms", "300us", "2s", "500ns" (a bare number: ms) into ns. */
+int ls_vparse_time(const char *s, uint64_t *ns);
+
+/* render.c */
+void ls_vrender(ls_vapp *app);
+int ls_vfont_open(ls_vfont *f, SDL_Renderer *ren, const char *file, int size);
+void ls_vfont_close(ls_vfont *f);
+int ls_vtext_width(const ls_vfont *f, const char *s);
+/* Class colour (LS_VC_*), 0xRRGGBB: the legend and tests use it too. */
+uint32_t ls_vcolor_of_class(unsigned cls);
+/* The colour of a folded block whose first slice has class cls. */
+uint32_t ls_vcolor_folded(unsigned cls);
+
+#endif
