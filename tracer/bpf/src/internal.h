@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "loopscope/bpf.h"
@@ -18,8 +19,45 @@
 int ls__elf_func_offsets(const char *path, const char *const *names,
                          uint64_t *offsets, size_t n, char *err,
                          size_t errlen);
+/* The shared libraries exe needs (DT_NEEDED), resolved through its RUNPATH,
+ * LD_LIBRARY_PATH and the default directories: what a process that has not
+ * exec'd yet will map. Returns how many were found (at most max). */
+int ls__elf_needed(const char *exe, char (*libs)[PATH_MAX], int max);
 /* Whether the file has USDT notes (.note.stapsdt) from provider. */
 bool ls__elf_has_usdt(const char *path, const char *provider);
+
+/* ---- usdt.c: USDT sites and their argument specs */
+
+/* The layout of libbpf's usdt.bpf.h (struct __bpf_usdt_spec), which the BPF
+ * side reads from its __bpf_usdt_specs map; session.c checks the sizes
+ * against the map before filling it. */
+enum { LS__USDT_ARG_CONST, LS__USDT_ARG_REG, LS__USDT_ARG_REG_DEREF };
+#define LS__USDT_MAX_ARGS 12
+typedef struct ls__usdt_arg {
+  uint64_t val_off;
+  int arg_type;   /* an enum in usdt.bpf.h: int-sized */
+  short reg_off;
+  bool arg_signed;
+  char arg_bitshift;
+} ls__usdt_arg;
+typedef struct ls__usdt_spec {
+  ls__usdt_arg args[LS__USDT_MAX_ARGS];
+  uint64_t usdt_cookie;
+  short arg_cnt;
+} ls__usdt_spec;
+
+typedef struct ls__usdt_site {
+  uint64_t offset;     /* file offset, for the uprobe */
+  uint64_t semaphore;  /* its file offset; 0: none (sdt.h's default) */
+  int probe;           /* index into the names asked for */
+  ls__usdt_spec spec;
+} ls__usdt_site;
+
+/* Every site of provider's probes named in probes[0..nprobes) in the file.
+ * *sites is malloc'd. Returns 0, or -1 with err. */
+int ls__usdt_sites(const char *path, const char *provider,
+                   const char *const *probes, unsigned nprobes,
+                   ls__usdt_site **sites, size_t *n, char *err, size_t errlen);
 
 /* ---- uv_offsets.c: libuv struct layout from uv.h at build time */
 

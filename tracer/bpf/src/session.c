@@ -23,12 +23,13 @@ typedef struct batch {
   struct bpf_program *prog;
   const char *path;
   bool ret;
-  unsigned n;
-  uint64_t offsets[48];
-  uint64_t cookies[48];
+  unsigned n, cap;
+  uint64_t *offsets;
+  uint64_t *cookies;
+  uint64_t *ref_ctrs;  /* USDT semaphores, or NULL */
 } batch;
 
-#define MAX_BATCHES 8
+#define MAX_BATCHES 16
 
 struct ls_bpf {
   ls_bpf_opts o;
@@ -49,6 +50,8 @@ struct ls_bpf {
   uint64_t lost_seen;
   ls__conv *conv;
   ls_bpf_stats st;
+  ls__usdt_site *sites;  /* USDT mode: spec id = index */
+  size_t nsites;
   char target[PATH_MAX]; /* the file the probes are in */
   char libc[PATH_MAX];
 };
@@ -232,23 +235,38 @@ static bool file_has_libuv(const char *path, void *ctx) {
   return true;
 }
 
-/* Decides the mode and the file the probes go into. A process that has not
- * exec'd its program yet (opts.exe given) still maps our own files: only its
- * executable counts then. */
+/* Calls fn on the files the target has (or will have, when it has not
+ * exec'd yet: then the maps are still ours) mapped: its executable first. */
+static bool each_target_file(ls_bpf *b, const char *exe,
+                             bool (*fn)(const char *path, void *ctx), void *ctx) {
+  if (fn(exe, ctx))
+    return true;
+  if (!b->o.exe)
+    return each_mapped_file(b->o.pid, fn, ctx);
+  char libs[16][PATH_MAX];
+  int n = ls__elf_needed(exe, libs, 16);
+  for (int i = 0; i < n; i++)
+    if (fn(libs[i], ctx))
+      return true;
+  return false;
+}
+
+/* Decides the mode and the file the probes go into: our runtime's USDT
+ * probes first, else libuv's functions. */
 static int find_target(ls_bpf *b, const char *exe, char *err, size_t errlen) {
   find_ctx fc = {b->target, b};
-  bool maps = b->o.exe == NULL;
-  if (file_has_usdt(exe, &fc) ||
-      (maps && each_mapped_file(b->o.pid, file_has_usdt, &fc))) {
+  if (each_target_file(b, exe, file_has_usdt, &fc)) {
     b->mode = LS_BPF_MODE_USDT;
+    if (ls__usdt_sites(b->target, "loopscope", usdt_names, LS_USDT_COUNT,
+                       &b->sites, &b->nsites, err, errlen) < 0)
+      return -1;
     return 0;
   }
   b->mode = LS_BPF_MODE_LIBUV;
-  if (file_has_libuv(exe, &fc) ||
-      (maps && each_mapped_file(b->o.pid, file_has_libuv, &fc)))
+  if (each_target_file(b, exe, file_has_libuv, &fc))
     return 0;
   snprintf(err, errlen, "%s has no libuv symbols (uv_run not found, nor in the "
-                        "libraries it has loaded) and no loopscope USDT probes: "
+                        "libraries it loads) and no loopscope USDT probes: "
                         "nothing to attach to (a stripped binary?)", exe);
   return -1;
 }
@@ -294,6 +312,7 @@ static int link_uprobe_multi(const ls_bpf *b, const batch *bt) {
   a.path = (uintptr_t)bt->path;
   a.offsets = (uintptr_t)bt->offsets;
   a.cookies = (uintptr_t)bt->cookies;
+  a.ref_ctr_offsets = (uintptr_t)bt->ref_ctrs;
   a.cnt = bt->n;
   a.flags2 = bt->ret ? LS_BPF_F_UPROBE_MULTI_RETURN : 0;
   a.pid = (uint32_t)b->o.pid;
@@ -301,28 +320,47 @@ static int link_uprobe_multi(const ls_bpf *b, const batch *bt) {
   return fd < 0 ? -errno : fd;
 }
 
+/* Adds a uprobe to the batch of its program and file. */
+static int batch_add(ls_bpf *b, struct bpf_program *prog, const char *path,
+                     bool ret, uint64_t off, uint64_t cookie, uint64_t ref_ctr) {
+  batch *bt = NULL;
+  for (unsigned i = 0; i < b->nbatches && !bt; i++)
+    if (b->batches[i].prog == prog && b->batches[i].ret == ret &&
+        !strcmp(b->batches[i].path, path))
+      bt = &b->batches[i];
+  if (!bt) {
+    if (b->nbatches == MAX_BATCHES)
+      return -E2BIG;
+    bt = &b->batches[b->nbatches++];
+    *bt = (batch){.prog = prog, .path = path, .ret = ret};
+  }
+  if (bt->n == bt->cap) {
+    unsigned cap = bt->cap ? 2 * bt->cap : 16;
+    uint64_t *o = realloc(bt->offsets, cap * sizeof(*o));
+    if (o)
+      bt->offsets = o;
+    uint64_t *c = realloc(bt->cookies, cap * sizeof(*c));
+    if (c)
+      bt->cookies = c;
+    uint64_t *r = realloc(bt->ref_ctrs, cap * sizeof(*r));
+    if (r)
+      bt->ref_ctrs = r;
+    if (!o || !c || !r)
+      return -ENOMEM;
+    bt->cap = cap;
+  }
+  bt->offsets[bt->n] = off;
+  bt->cookies[bt->n] = cookie;
+  bt->ref_ctrs[bt->n++] = ref_ctr;
+  b->st.probes++;
+  return 0;
+}
+
 static int attach_uprobe(ls_bpf *b, struct bpf_program *prog, const char *path,
                          uint64_t off, bool ret, uint32_t kind, uint32_t which) {
   uint64_t cookie = LS_RAW_COOKIE(kind, which);
-  if (b->multi) {
-    batch *bt = NULL;
-    for (unsigned i = 0; i < b->nbatches && !bt; i++)
-      if (b->batches[i].prog == prog && b->batches[i].ret == ret &&
-          !strcmp(b->batches[i].path, path))
-        bt = &b->batches[i];
-    if (!bt) {
-      if (b->nbatches == MAX_BATCHES)
-        return -E2BIG;
-      bt = &b->batches[b->nbatches++];
-      *bt = (batch){.prog = prog, .path = path, .ret = ret};
-    }
-    if (bt->n == sizeof(bt->offsets) / sizeof(bt->offsets[0]))
-      return -E2BIG;
-    bt->offsets[bt->n] = off;
-    bt->cookies[bt->n++] = cookie;
-    b->st.probes++;
-    return 0;
-  }
+  if (b->multi)
+    return batch_add(b, prog, path, ret, off, cookie, 0);
   LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = cookie);
   struct bpf_link *l =
       bpf_program__attach_uprobe_opts(prog, b->o.pid, path, off, &uo);
@@ -333,6 +371,13 @@ static int attach_uprobe(ls_bpf *b, struct bpf_program *prog, const char *path,
 
 static int link_batches(ls_bpf *b, char *err, size_t errlen) {
   for (unsigned i = 0; i < b->nbatches; i++) {
+    bool sems = false;
+    for (unsigned k = 0; k < b->batches[i].n; k++)
+      sems |= b->batches[i].ref_ctrs[k] != 0;
+    if (!sems) { /* the kernel takes NULL for "no semaphores" */
+      free(b->batches[i].ref_ctrs);
+      b->batches[i].ref_ctrs = NULL;
+    }
     int fd = link_uprobe_multi(b, &b->batches[i]);
     if (fd < 0) {
       snprintf(err, errlen, "cannot attach %u uprobes in %s (pid %d): %s",
@@ -424,27 +469,52 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
   return b->multi ? link_batches(b, err, errlen) : 0;
 }
 
-static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
-  struct bpf_program *progs[LS_USDT_COUNT] = {
+static void usdt_programs(const ls_bpf *b, struct bpf_program **progs) {
+  struct bpf_program *all[LS_USDT_COUNT] = {
     b->usdt->progs.usdt_begin,       b->usdt->progs.usdt_end,
     b->usdt->progs.usdt_instant,     b->usdt->progs.usdt_counter,
     b->usdt->progs.usdt_flow_begin,  b->usdt->progs.usdt_flow_end,
     b->usdt->progs.usdt_async_begin, b->usdt->progs.usdt_async_end,
   };
-  unsigned attached = 0;
+  memcpy(progs, all, sizeof(all));
+}
+
+/* The sites' argument specs go where usdt.bpf.h looks them up (by the
+ * attach cookie), and each probe's sites become one uprobe_multi link. */
+static int attach_usdt_multi(ls_bpf *b, char *err, size_t errlen) {
+  struct bpf_program *progs[LS_USDT_COUNT];
+  struct bpf_map *specs =
+      bpf_object__find_map_by_name(b->usdt->obj, "__bpf_usdt_specs");
+  usdt_programs(b, progs);
+  for (size_t i = 0; i < b->nsites; i++) {
+    uint32_t id = (uint32_t)i;
+    int rc = bpf_map_update_elem(bpf_map__fd(specs), &id, &b->sites[i].spec, 0);
+    if (!rc)
+      rc = batch_add(b, progs[b->sites[i].probe], b->target, false,
+                     b->sites[i].offset, id, b->sites[i].semaphore);
+    if (rc) {
+      snprintf(err, errlen, "cannot set up USDT site %zu of %s: %s", i,
+               b->target, strerror(rc < 0 ? -rc : errno));
+      return -1;
+    }
+  }
+  return link_batches(b, err, errlen);
+}
+
+static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
+  struct bpf_program *progs[LS_USDT_COUNT];
+  if (b->multi)
+    return attach_usdt_multi(b, err, errlen);
+  usdt_programs(b, progs);
   for (unsigned i = 0; i < LS_USDT_COUNT; i++) {
     struct bpf_link *l = bpf_program__attach_usdt(progs[i], b->o.pid, b->target,
                                                   "loopscope", usdt_names[i], NULL);
-    if (!l) {
-      say(b, "%s: no USDT probe loopscope:%s (%s)", b->target, usdt_names[i],
-          strerror(errno));
-      continue;
-    }
+    if (!l)
+      continue; /* a probe the program never uses */
     if (add_link(b, l) < 0)
       break;
-    attached++;
   }
-  if (!attached) {
+  if (!b->nlinks) {
     snprintf(err, errlen, "cannot attach any loopscope USDT probe in %s",
              b->target);
     return -1;
@@ -474,7 +544,26 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
     events = b->usdt->maps.events;
     lost = b->usdt->maps.lost;
     bpf_map__set_max_entries(events, (uint32_t)ring);
+    struct bpf_map *specs =
+        bpf_object__find_map_by_name(b->usdt->obj, "__bpf_usdt_specs");
+    /* Our specs must be laid out as usdt.bpf.h reads them. */
+    b->multi = !b->multi_failed && specs &&
+               bpf_map__value_size(specs) == sizeof(ls__usdt_spec);
+    if (b->multi) {
+      struct bpf_program *progs[LS_USDT_COUNT];
+      usdt_programs(b, progs);
+      for (unsigned i = 0; i < LS_USDT_COUNT; i++)
+        bpf_program__set_expected_attach_type(
+            progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
+      bpf_map__set_max_entries(specs, b->nsites ? (uint32_t)b->nsites : 1);
+    }
     rc = ls_usdt_bpf__load(b->usdt);
+    if (rc && b->multi) {
+      ls_usdt_bpf__destroy(b->usdt);
+      b->usdt = NULL;
+      b->multi_failed = true;
+      return load(b, err, errlen);
+    }
   } else {
     if (!(b->loop = ls_loop_bpf__open()))
       goto open_failed;
@@ -629,6 +718,12 @@ int ls_bpf_close(ls_bpf *b) {
   free(b->links);
   for (unsigned i = 0; i < b->nmulti; i++)
     close(b->multi_fds[i]);
+  for (unsigned i = 0; i < b->nbatches; i++) {
+    free(b->batches[i].offsets);
+    free(b->batches[i].cookies);
+    free(b->batches[i].ref_ctrs);
+  }
+  free(b->sites);
   if (b->rb && b->conv) {
     ring_buffer__consume(b->rb);
     check_lost(b);

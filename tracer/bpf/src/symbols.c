@@ -3,11 +3,21 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#if defined(__x86_64__)
+#define LS__MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define LS__MULTIARCH "aarch64-linux-gnu"
+#else
+#define LS__MULTIARCH "."
+#endif
 
 static Elf *elf_open(const char *path, int *fd, char *err, size_t errlen) {
   if (elf_version(EV_CURRENT) == EV_NONE) {
@@ -116,4 +126,68 @@ bool ls__elf_has_usdt(const char *path, const char *provider) {
   elf_end(e);
   close(fd);
   return found;
+}
+
+/* One directory list ("a:b:c", $ORIGIN expanded) searched for name. */
+static bool search_dirs(const char *dirs, const char *origin, const char *name,
+                        char *out, size_t outlen) {
+  while (dirs && *dirs) {
+    size_t len = strcspn(dirs, ":");
+    char dir[PATH_MAX];
+    if (len >= 7 && !strncmp(dirs, "$ORIGIN", 7))
+      snprintf(dir, sizeof(dir), "%s%.*s", origin, (int)(len - 7), dirs + 7);
+    else
+      snprintf(dir, sizeof(dir), "%.*s", (int)len, dirs);
+    if (snprintf(out, outlen, "%s/%s", dir, name) < (int)outlen &&
+        access(out, R_OK) == 0)
+      return true;
+    dirs += len + (dirs[len] == ':');
+  }
+  return false;
+}
+
+int ls__elf_needed(const char *exe, char (*libs)[PATH_MAX], int max) {
+  char err[256], origin[PATH_MAX];
+  int fd, n = 0;
+  Elf *e = elf_open(exe, &fd, err, sizeof(err));
+  if (!e)
+    return 0;
+  snprintf(origin, sizeof(origin), "%s", exe);
+  char *slash = strrchr(origin, '/');
+  if (slash)
+    *slash = 0;
+  else
+    snprintf(origin, sizeof(origin), ".");
+  Elf_Scn *scn = NULL;
+  while ((scn = elf_nextscn(e, scn))) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
+      continue;
+    Elf_Data *data = elf_getdata(scn, NULL);
+    size_t count = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    const char *runpath = NULL;
+    for (size_t i = 0; data && i < count; i++) {
+      GElf_Dyn d;
+      if (gelf_getdyn(data, (int)i, &d) &&
+          (d.d_tag == DT_RUNPATH || (d.d_tag == DT_RPATH && !runpath)))
+        runpath = elf_strptr(e, sh.sh_link, d.d_un.d_val);
+    }
+    for (size_t i = 0; data && i < count && n < max; i++) {
+      GElf_Dyn d;
+      const char *name;
+      if (!gelf_getdyn(data, (int)i, &d) || d.d_tag != DT_NEEDED ||
+          !(name = elf_strptr(e, sh.sh_link, d.d_un.d_val)))
+        continue;
+      /* The loader's order, minus ld.so.cache: what a program on our
+       * runtime needs is found by its RUNPATH or the usual directories. */
+      if (search_dirs(runpath, origin, name, libs[n], PATH_MAX) ||
+          search_dirs(getenv("LD_LIBRARY_PATH"), origin, name, libs[n], PATH_MAX) ||
+          search_dirs("/usr/local/lib:/lib/" LS__MULTIARCH ":/usr/lib/" LS__MULTIARCH
+                      ":/lib:/usr/lib", origin, name, libs[n], PATH_MAX))
+        n++;
+    }
+  }
+  elf_end(e);
+  close(fd);
+  return n;
 }

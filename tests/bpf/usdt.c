@@ -1,0 +1,65 @@
+/* The eBPF tracer on a program with loopscope's USDT probes: every hook of
+ * trace.h comes out as the same event the in-process recorder would write. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+static const ls_event *nth(const trace *t, int type, const char *cat,
+                           const char *name, size_t k) {
+  for (size_t i = 0; i < t->n; i++) {
+    const ls_event *e = &t->ev[i];
+    if ((int)e->type == type && !strcmp(e->category, cat) && !strcmp(e->name, name) &&
+        k-- == 0)
+      return e;
+  }
+  return NULL;
+}
+
+Test(bpf_usdt, hooks_one_to_one, .timeout = 60) {
+  skip_unless_bpf(false);
+  char *argv[] = {LS_USDT_TARGET, "50", NULL};
+  trace t;
+  run_traced(argv, LS_BPF_PHASES, "/tmp/ls-bpf-usdt.out", &t);
+  cr_assert(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+  cr_assert_eq(t.lost, 0);
+  uint64_t tid = (uint64_t)t.pid;
+  cr_assert_eq(count(&t, tid, LS_EV_BEGIN, "loop", "iteration"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_END, "loop", "iteration"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_BEGIN, "phase", "timers"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_BEGIN, "timer", "tick-50"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_END, "timer", "tick-50"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_INSTANT, "sched", "setTimeout"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_COUNTER, "counter", "timers"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_FLOW_BEGIN, NULL, NULL), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_FLOW_END, NULL, NULL), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_ASYNC_BEGIN, "await", "sleep"), 50);
+  cr_assert_eq(count(&t, tid, LS_EV_ASYNC_END, "await", "sleep"), 50);
+
+  /* Arguments mean what vocab.h says, taken from the probes' registers. */
+  const ls_event *it = nth(&t, LS_EV_BEGIN, "loop", "iteration", 6);
+  cr_assert(it && arg(it, "n") && arg(it, "n")->v.u == 7);
+  const ls_event *cb = nth(&t, LS_EV_BEGIN, "timer", "tick-50", 6);
+  cr_assert(cb && arg(cb, "id")->v.u == 70 && arg(cb, "trigger")->v.u == 60);
+  const ls_event *poll = nth(&t, LS_EV_BEGIN, "phase", "poll", 0);
+  cr_assert(poll && arg(poll, "timeout_ms")->v.i == 7);
+  const ls_event *pend = nth(&t, LS_EV_END, "phase", "poll", 0);
+  cr_assert(pend && arg(pend, "events")->v.i == 3);
+  const ls_event *s = nth(&t, LS_EV_INSTANT, "sched", "setTimeout", 2);
+  cr_assert(s && arg(s, "id")->v.u == 40 && arg(s, "delay_ms")->v.i == 5);
+  const ls_event *c = nth(&t, LS_EV_COUNTER, "counter", "timers", 9);
+  cr_assert(c && arg(c, "value")->v.i == 10);
+  const ls_event *f = nth(&t, LS_EV_FLOW_BEGIN, "flow", "flow", 3);
+  cr_assert(f && f->id == 50);
+  const ls_event *a = nth(&t, LS_EV_ASYNC_BEGIN, "await", "sleep", 4);
+  cr_assert(a && a->id == 50);
+
+  FILE *out = fopen("/tmp/ls-bpf-usdt.out", "r");
+  char line[64] = "";
+  cr_assert(out && fgets(line, sizeof(line), out));
+  fclose(out);
+  cr_assert_str_eq(line, "iterations 50\n");
+  trace_free(&t);
+}
