@@ -195,12 +195,18 @@ static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
     rep->iterations++;
     rep->iterations_ns += dur;
     break;
-  case FR_PHASE:
+  case FR_PHASE: {
+    bool in_iteration = false;
+    for (size_t i = 0; i < t->depth && !in_iteration; i++)
+      in_iteration = t->stack[i].what == FR_ITER;
+    if (!in_iteration)
+      rep->phases_outside_ns += dur;
     rep->phase_ns[f->idx] += dur;
     rep->phase_count[f->idx]++;
     if (f->idx == LS_PHASE_POLL)
       rep->poll_idle_ns += dur > f->inner_cb_ns ? dur - f->inner_cb_ns : 0;
     break;
+  }
   case FR_CALLBACK: {
     add_sample(s, &s->kind_durs[f->idx], dur);
     ls_report_callback cb = {.dur_ns = dur, .ts_ns = f->ts_ns, .tid = ev->tid,
@@ -286,7 +292,7 @@ int ls_report_compute(ls_reader *r, ls_report *rep) {
     }
   }
   rep->dropped_bytes = ls_reader_dropped(r);
-  rep->loop_ns = rep->iterations ? rep->iterations_ns
+  rep->loop_ns = rep->iterations ? rep->iterations_ns + rep->phases_outside_ns
                                  : rep->last_ns - rep->first_ns;
   if (rep->loop_ns)
     rep->elu = (double)(rep->loop_ns - (rep->poll_idle_ns < rep->loop_ns

@@ -27,7 +27,10 @@ typedef struct ls_report {
   uint64_t first_ns, last_ns;        /* span of timed records */
   uint64_t iterations;
   uint64_t iterations_ns;            /* time inside loop iterations */
-  uint64_t loop_ns;                  /* iterations_ns, or the span if none */
+  uint64_t phases_outside_ns;        /* phases outside any iteration: the
+                                        timers run before the first one */
+  uint64_t loop_ns;                  /* the two above, or the span if no
+                                        iteration */
   uint64_t phase_ns[LS_PHASE_COUNT];
   uint64_t phase_count[LS_PHASE_COUNT];
   ls_report_dist kinds[LS_KIND_COUNT]; /* callback durations (inclusive) */
