@@ -2,6 +2,7 @@
  * exit), and then only the last window. */
 #include "helpers.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -105,6 +106,64 @@ Test(record_flight, small_ring_keeps_the_newest) {
       n++;
     }
   cr_assert_eq(n, 255);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
+static void *short_thread(void *arg) {
+  (void)arg;
+  ls_trace_thread_name("short");
+  for (uint64_t i = 1; i <= 100; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "then", i, 0);
+  return NULL;
+}
+
+static off_t wait_for_growth(const char *path, off_t from) {
+  for (int i = 0; i < 1000 && file_size(path) == from; i++)
+    usleep(10000);
+  cr_assert_gt(file_size(path), from, "SIGUSR2 wrote nothing");
+  return file_size(path);
+}
+
+/* Each dump appends what the last one did not write; a thread that ended
+ * before the dump is in it. */
+Test(record_flight, dumps_append_without_repeats) {
+  char *path = tmp_trace("flight-twice");
+  ls_trace_opts opts = {.mode = LS_TRACE_FLIGHT_RECORDER, .window_s = 60};
+  cr_assert_eq(ls_trace_start(path, &opts), 0);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, short_thread, NULL), 0);
+  pthread_join(th, NULL);
+  for (uint64_t i = 1; i <= 100; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+  off_t size = file_size(path);
+  cr_assert_eq(kill(getpid(), SIGUSR2), 0);
+  size = wait_for_growth(path, size);
+  for (uint64_t i = 101; i <= 150; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+  cr_assert_eq(kill(getpid(), SIGUSR2), 0);
+  wait_for_growth(path, size);
+  cr_assert_eq(ls_trace_stop(), 0);
+
+  trace tr;
+  trace_load(&tr, path);
+  uint64_t ticks = 0, thens = 0, short_tid = 0;
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_record *rec = &tr.recs[j];
+    if (rec->kind == LS_REC_THREAD_NAME && strcmp(rec->name, "short") == 0)
+      short_tid = rec->tid;
+    if (rec->kind != LS_REC_EVENT)
+      continue;
+    if (strcmp(rec->event.name, "then") == 0) {
+      cr_assert_eq(rec->event.tid, short_tid);
+      cr_assert_eq(arg_u(&rec->event, "id"), ++thens);
+    } else {
+      cr_assert_eq(arg_u(&rec->event, "id"), ++ticks);
+    }
+  }
+  cr_assert_eq(thens, 100);
+  cr_assert_eq(ticks, 150);
   trace_free(&tr);
   unlink(path);
   free(path);

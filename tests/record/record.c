@@ -294,6 +294,39 @@ Test(record, too_many_categories) {
   free(path);
 }
 
+/* A forked child neither records into the parent's file nor flushes the
+ * parent's buffered records at its exit. */
+Test(record, fork_child_stays_out_of_the_file) {
+  char *path = tmp_trace("fork");
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  for (uint64_t i = 1; i <= 10; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    for (uint64_t i = 1000; i < 1100; i++)
+      LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+    free(path);
+    exit(ls_trace_active() || ls__trace_on ? 1 : 0); /* atexit handlers run */
+  }
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (uint64_t i = 11; i <= 20; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+  cr_assert_eq(ls_trace_stop(), 0);
+  trace tr;
+  trace_load(&tr, path);
+  uint64_t n = 0;
+  for (size_t j = 0; j < tr.n; j++)
+    if (tr.recs[j].kind == LS_REC_EVENT)
+      cr_assert_eq(arg_u(&tr.recs[j].event, "id"), ++n);
+  cr_assert_eq(n, 20);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
 /* ------------------------------------------------------------ overflow */
 
 #define OV_PUSHES 1000000

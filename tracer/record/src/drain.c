@@ -325,6 +325,7 @@ void *ls__writer_main(void *arg) {
   int timeout = LS__PERIOD_MS;
   uint64_t last_drain = ls__mono_ns();
   atomic_store(&ls__writer_tid, gettid());
+  pthread_setname_np(pthread_self(), "loopscope-wr"); /* 15 chars at most */
   walk(s, PASS_REAP); /* rings left by earlier sessions */
   while (!stop) {
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};

@@ -161,11 +161,21 @@ void ls__trace_async_end(const char *cat, const char *name, uint64_t id) {
 
 /* A forked child has no writer thread and shares the parent's file: it must
  * neither record nor flush the parent's buffered records at exit. */
+/* In a forked child, the parent's session: not freed, since closing its
+ * writer would flush the parent's buffered records into the file; kept
+ * reachable, as it is no leak either (volatile: the store must stay). */
+static ls__session *volatile parents_session;
+
 static void after_fork_child(void) {
   ls__trace_on = false;
   if (session != NULL)
     ls__signals_restore();
-  session = NULL; /* its memory is the parent's business */
+  parents_session = session;
+  session = NULL;
+  /* Only the forking thread lives on here, and it attaches a new ring when
+   * it records again: every ring can go once a writer runs. */
+  for (ls__ring *r = atomic_load(&ls__rings); r != NULL; r = r->next)
+    atomic_store(&r->done, true);
   atomic_store(&session_live, false);
   pthread_mutex_init(&session_lock, NULL);
   pthread_mutex_init(&ls__rings_lock, NULL);

@@ -60,7 +60,7 @@ bool ls_trace_active(void);
 const char *ls_trace_intern(const char *s);
 /* Names the calling thread in the trace ("loop", "pool-1", ...). */
 void ls_trace_thread_name(const char *name);
-/* Events dropped so far (all threads). */
+/* Events dropped so far (all threads) by the current or last session. */
 uint64_t ls_trace_lost(void);
 
 /* ---- hooks (use the macros below) ---- */
