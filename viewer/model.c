@@ -298,14 +298,55 @@ static void mark_push(ls_vmarks *r, uint64_t t0, uint64_t t1, uint64_t count) {
   r->v[r->n++] = (ls_vmark){t0, t1, count};
 }
 
-static uint64_t arg_key(ls_vmodel *m, const ls_arg *a) {
-  return (uint64_t)ls_vmodel_intern(m, a->name) << 8 | (unsigned)a->type;
+typedef struct open_async {
+  ls_vslice s;
+  int thread;
+  uint64_t pid;
+} open_async;
+
+/* The reader interns every string it returns (equal text, equal pointer,
+ * stable until it closes), so the loader keys small direct-mapped caches on
+ * the pointer: a hit skips hashing the text and the classifying strcmps; a
+ * miss just takes the slow path, so a reader that did not intern would only
+ * be slower. */
+#define PTR_CACHE 4096
+
+typedef struct ptr_entry {
+  const char *k1, *k2;
+  uint32_t v;
+} ptr_entry;
+
+typedef struct loader {
+  ls_vmodel *m;
+  ls_reader *r;
+  ptr_entry str_cache[PTR_CACHE];   /* text -> string index */
+  ptr_entry cls_cache[PTR_CACHE];   /* (category, name) -> LS_VC_* */
+  double ns_per_tick;
+  open_async *asyncs; /* open async spans; async_by_id maps to index */
+  uint32_t nasync, capasync;
+  uint64_t orphan_ends;
+} loader;
+
+static uint32_t intern_fast(loader *L, const char *s) {
+  if (s == NULL)
+    return 0;
+  ptr_entry *e = &L->str_cache[((uintptr_t)s >> 3) & (PTR_CACHE - 1)];
+  if (e->k1 != s) {
+    e->k1 = s;
+    e->v = ls_vmodel_intern(L->m, s);
+  }
+  return e->v;
+}
+
+static uint64_t arg_key(loader *L, const ls_arg *a) {
+  return (uint64_t)intern_fast(L, a->name) << 8 | (unsigned)a->type;
 }
 
 /* Packs arguments (except `skip`, already stored in the record) into the
  * args array: [n, (key<<8|type, value) * n]. Strings become string indexes. */
-static uint32_t pack_args(ls_vmodel *m, const ls_arg *args, unsigned nargs,
+static uint32_t pack_args(loader *L, const ls_arg *args, unsigned nargs,
                           const char *skip, uint32_t prev) {
+  ls_vmodel *m = L->m;
   unsigned nprev = prev ? (unsigned)m->args[prev] : 0;
   unsigned n = nprev;
   for (unsigned i = 0; i < nargs; i++)
@@ -329,13 +370,13 @@ static uint32_t pack_args(ls_vmodel *m, const ls_arg *args, unsigned nargs,
     const ls_arg *a = &args[i];
     if (skip && a->name && strcmp(a->name, skip) == 0)
       continue;
-    *w++ = arg_key(m, a);
+    *w++ = arg_key(L, a);
     switch (a->type) {
     case LS_ARG_DOUBLE:
       memcpy(w, &a->v.d, sizeof a->v.d);
       break;
     case LS_ARG_STRING:
-      *w = ls_vmodel_intern(m, a->v.s);
+      *w = intern_fast(L, a->v.s);
       break;
     case LS_ARG_I32:
     case LS_ARG_I64:
@@ -399,7 +440,7 @@ size_t ls_vmodel_format_args(const ls_vmodel *m, uint32_t args, char *buf,
   return used;
 }
 
-static unsigned classify(const char *cat, const char *name) {
+static unsigned classify_text(const char *cat, const char *name) {
   if (cat == NULL)
     return LS_VC_OTHER;
   int k = ls_kind_from_name(cat);
@@ -422,6 +463,17 @@ static unsigned classify(const char *cat, const char *name) {
   if (strcmp(cat, LS_CAT_BACKPRESSURE) == 0)
     return LS_VC_BACKPRESSURE;
   return LS_VC_OTHER;
+}
+
+static unsigned classify(loader *L, const char *cat, const char *name) {
+  uintptr_t h = ((uintptr_t)cat >> 3) * 31 + ((uintptr_t)name >> 3);
+  ptr_entry *e = &L->cls_cache[h & (PTR_CACHE - 1)];
+  if (e->k1 != cat || e->k2 != name || cat == NULL) {
+    e->k1 = cat;
+    e->k2 = name;
+    e->v = classify_text(cat, name);
+  }
+  return e->v;
 }
 
 /* Which queue a scheduled thing waits in, from the sched instant's name;
@@ -558,11 +610,6 @@ static uint64_t async_key(uint64_t id, unsigned cls) {
   return id * 4 + (cls == LS_VC_BACKPRESSURE);
 }
 
-typedef struct open_async {
-  ls_vslice s;
-  int thread;
-  uint64_t pid;
-} open_async;
 
 static void place_async(ls_vmodel *m, const open_async *oa) {
   if (oa->s.cls == LS_VC_BACKPRESSURE) {
@@ -588,14 +635,6 @@ static void place_async(ls_vmodel *m, const open_async *oa) {
   row_push(&t->async_rows[r], &oa->s);
 }
 
-typedef struct loader {
-  ls_vmodel *m;
-  ls_reader *r;
-  double ns_per_tick;
-  open_async *asyncs; /* open async spans; async_by_id maps to index */
-  uint32_t nasync, capasync;
-  uint64_t orphan_ends;
-} loader;
 
 static uint64_t to_ns(loader *L, uint64_t ticks) {
   return (uint64_t)((double)ticks * L->ns_per_tick);
@@ -625,12 +664,12 @@ static void on_event(loader *L, const ls_event *e) {
   switch (e->type) {
   case LS_EV_BEGIN:
   case LS_EV_COMPLETE: {
-    unsigned cls = classify(e->category, e->name);
+    unsigned cls = classify(L, e->category, e->name);
     ls_vslice s = {.t0 = t, .t1 = t, .cls = cls};
-    s.label = ls_vmodel_intern(m, e->name);
+    s.label = intern_fast(L, e->name);
     const char *idname = cls == LS_VC_ITERATION ? "n" : "id";
     s.id = id_arg(e, idname);
-    s.args = pack_args(m, e->args, e->nargs, idname, 0);
+    s.args = pack_args(L, e->args, e->nargs, idname, 0);
     if (ls_vc_is_phase(cls))
       th->nphases++;
     if (cls == LS_VC_POOL)
@@ -657,13 +696,13 @@ static void on_event(loader *L, const ls_event *e) {
     ls_vslice s = th->open[--th->nopen];
     s.t1 = t;
     if (e->nargs)
-      s.args = pack_args(m, e->args, e->nargs, NULL, s.args);
+      s.args = pack_args(L, e->args, e->nargs, NULL, s.args);
     row_push(thread_row(th, th->nopen), &s);
     break;
   }
   case LS_EV_INSTANT:
   case LS_EV_ASYNC_INSTANT: {
-    unsigned cls = classify(e->category, e->name);
+    unsigned cls = classify(L, e->category, e->name);
     if (e->category && strcmp(e->category, LS_CAT_MARK) == 0 && e->name) {
       if (strcmp(e->name, LS_MARK_LOST) == 0) {
         uint64_t n = id_arg(e, "count");
@@ -681,30 +720,30 @@ static void on_event(loader *L, const ls_event *e) {
         cls = LS_VC_UNHANDLED;
     }
     ls_vinstant in = {.t = t, .cls = cls};
-    in.label = ls_vmodel_intern(m, e->name);
+    in.label = intern_fast(L, e->name);
     in.id = e->id ? e->id : id_arg(e, "id");
-    in.args = pack_args(m, e->args, e->nargs, "id", 0);
+    in.args = pack_args(L, e->args, e->nargs, "id", 0);
     instant_push(&th->instants, &in);
     if (cls == LS_VC_SCHED)
       on_sched(m, ti, e, t, in.label, L->ns_per_tick);
     break;
   }
   case LS_EV_COUNTER: {
-    ls_vcounter *c = counter_of(m, e->pid, ls_vmodel_intern(m, e->name));
+    ls_vcounter *c = counter_of(m, e->pid, intern_fast(L, e->name));
     for (unsigned i = 0; i < e->nargs; i++) {
       const ls_arg *a = &e->args[i];
       if (a->type == LS_ARG_STRING || a->type == LS_ARG_NULL)
         continue;
-      counter_sample(m, c, ls_vmodel_intern(m, a->name), t,
+      counter_sample(m, c, intern_fast(L, a->name), t,
                      ls_arg_number(a));
     }
     break;
   }
   case LS_EV_ASYNC_BEGIN: {
-    unsigned cls = classify(e->category, e->name);
+    unsigned cls = classify(L, e->category, e->name);
     ls_vslice s = {.t0 = t, .t1 = t, .cls = cls, .id = e->id};
-    s.label = ls_vmodel_intern(m, e->name);
-    s.args = pack_args(m, e->args, e->nargs, NULL, 0);
+    s.label = intern_fast(L, e->name);
+    s.args = pack_args(L, e->args, e->nargs, NULL, 0);
     L->asyncs = grow(L->asyncs, &L->capasync, L->nasync, sizeof *L->asyncs);
     L->asyncs[L->nasync] = (open_async){s, ti, e->pid};
     if (m->async_by_id == NULL)
@@ -713,7 +752,7 @@ static void on_event(loader *L, const ls_event *e) {
     break;
   }
   case LS_EV_ASYNC_END: {
-    unsigned cls = classify(e->category, e->name);
+    unsigned cls = classify(L, e->category, e->name);
     uint64_t *v = m->async_by_id
                       ? map_slot(m->async_by_id, async_key(e->id, cls), false)
                       : NULL;
@@ -884,11 +923,14 @@ static void finish(loader *L) {
 }
 
 static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
-  loader L = {.m = m, .r = r};
+  /* The caches make it ~200 KB: not for a thread's stack. */
+  loader *L = xcalloc(1, sizeof *L);
+  L->m = m;
+  L->r = r;
   const ls_trace_info *info = ls_reader_info(r);
   uint64_t tps = info && info->ticks_per_second ? info->ticks_per_second
                                                 : UINT64_C(1000000000);
-  L.ns_per_tick = 1e9 / (double)tps;
+  L->ns_per_tick = 1e9 / (double)tps;
   atomic_store(&m->bytes_total, ls_reader_size(r));
   atomic_store(&m->state, LS_VLOAD_RUNNING);
   pthread_mutex_lock(&m->lock);
@@ -899,11 +941,11 @@ static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
   while ((rc = ls_reader_next(r, &rec)) == LS_FMT_OK) {
     switch (rec.kind) {
     case LS_REC_EVENT:
-      on_event(&L, &rec.event);
+      on_event(L, &rec.event);
       break;
     case LS_REC_INIT:
       if (rec.ticks_per_second)
-        L.ns_per_tick = 1e9 / (double)rec.ticks_per_second;
+        L->ns_per_tick = 1e9 / (double)rec.ticks_per_second;
       break;
     case LS_REC_THREAD_NAME: {
       int ti = thread_index(m, rec.pid, rec.tid);
@@ -913,7 +955,7 @@ static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
     case LS_REC_LOST: {
       int ti = thread_index(m, rec.pid, rec.tid);
       ls_vthread *t = &m->threads[ti];
-      uint64_t ts = to_ns(&L, rec.ts);
+      uint64_t ts = to_ns(L, rec.ts);
       /* ts is the first dropped event; the gap runs to the next event kept
        * on that thread (on_event closes it). */
       mark_push(&t->lost, ts, ts, rec.count);
@@ -952,12 +994,13 @@ static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
              "%s: truncated, the last %" PRIu64 " bytes (a torn record) were "
              "dropped",
              name, m->dropped_bytes);
-  } else if (L.orphan_ends) {
+  } else if (L->orphan_ends) {
     snprintf(m->error, sizeof m->error,
              "%s: %" PRIu64 " slice ends had no begin (lost or cut off)", name,
-             L.orphan_ends);
+             L->orphan_ends);
   }
-  finish(&L);
+  finish(L);
+  free(L);
   atomic_store(&m->bytes_done, ls_reader_size(r));
   pthread_mutex_unlock(&m->lock);
   atomic_store(&m->state, ret ? LS_VLOAD_FAILED : LS_VLOAD_DONE);

@@ -207,6 +207,10 @@ static void fmt_count(char *buf, size_t len, uint64_t n) {
 
 /* ------------------------------------------------------------ pieces */
 
+/* Runs of the row being drawn (one frame draws one row at a time). */
+static ls_vrun runs_buf[8192];
+static void mark_get(const void *ctx, uint32_t i, uint64_t *t0, uint64_t *t1);
+
 static void draw_top(ls_vapp *app) {
   ls_vlayout *L = &app->layout;
   ls_vmodel *m = &app->model;
@@ -272,23 +276,30 @@ static void draw_minimap(ls_vapp *app, int lt) {
     return;
   ls_vxmap all;
   ls_vxmap_set(&all, m->t_min, m->t_max, r.x, r.w);
-  /* One phase sample per column: the whole trace at a glance, O(width). */
-  for (int x = 0; x < r.w; x++) {
-    int p = phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5));
-    if (p >= 0)
-      fill(app->ren, r.x + x, r.y + 3, 1, r.h - 6, phase_colors[p], 200);
+  /* One phase sample per column: the whole trace at a glance, O(width),
+   * drawn as runs of one phase. */
+  int run_x = 0, run_p = -2;
+  for (int x = 0; x <= r.w; x++) {
+    int p = x < r.w ? phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5)) : -2;
+    if (p == run_p)
+      continue;
+    if (run_p >= 0)
+      fill(app->ren, r.x + run_x, r.y + 3, x - run_x, r.h - 6,
+           phase_colors[run_p], 200);
+    run_x = x;
+    run_p = p;
   }
   for (unsigned ti = 0; ti < m->nthreads; ti++) {
     const ls_vthread *t = &m->threads[ti];
-    for (uint32_t i = 0; i < t->lost.n; i++) {
-      int x0 = (int)ls_vxmap_x(&all, t->lost.v[i].t0);
-      int x1 = (int)ls_vxmap_x(&all, t->lost.v[i].t1);
-      fill(app->ren, x0, r.y, x1 - x0 + 2, r.h, LOST, 220);
-    }
-    for (uint32_t i = 0; i < t->blocked.n; i++) {
-      int x0 = (int)ls_vxmap_x(&all, t->blocked.v[i].t0);
-      int x1 = (int)ls_vxmap_x(&all, t->blocked.v[i].t1);
-      fill(app->ren, x0, r.y, x1 - x0 + 2, 4, BLOCKED, 255);
+    for (int kind = 0; kind < 2; kind++) {
+      const ls_vmarks *mk = kind ? &t->blocked : &t->lost;
+      ls_vspans sp = {mk, mk->n, mark_get};
+      uint32_t n = ls_vfold(&sp, &all, runs_buf,
+                            sizeof runs_buf / sizeof runs_buf[0]);
+      for (uint32_t i = 0; i < n; i++)
+        fill(app->ren, (int)runs_buf[i].x0, kind ? r.y : r.y + r.h - 4,
+             (int)(runs_buf[i].x1 - runs_buf[i].x0) + 2, 4,
+             kind ? BLOCKED : LOST, 255);
     }
   }
   int vx0 = (int)ls_vxmap_x(&all, app->t0), vx1 = (int)ls_vxmap_x(&all, app->t1);
@@ -345,9 +356,7 @@ static void draw_run(ls_vapp *app, const ls_vrun *run, unsigned cls,
     /* Folded: a hatched grey-tinted block with the count it hides. */
     uint32_t fc = ls_vcolor_folded(cls);
     fill(app->ren, x0, y + 1, x1 - x0, h - 2, fc, 255);
-    color(app->ren, mix(fc, 0x000000, 0.25), 255);
-    for (int x = x0 + 2; x < x1; x += 4)
-      SDL_RenderDrawLine(app->ren, x, y + h - 2, x, y + h - 4);
+    fill(app->ren, x0, y + h - 3, x1 - x0, 2, mix(fc, 0x000000, 0.3), 255);
     char buf[32];
     fmt_count(buf, sizeof buf, run->count);
     if (ls_vtext_width(&app->fonts[0], buf) + 4 <= x1 - x0)
@@ -364,8 +373,6 @@ static void draw_run(ls_vapp *app, const ls_vrun *run, unsigned cls,
     text(app, LS_VFONT_SANS, x0 + 3, y + (h - app->fonts[0].height) / 2,
          label, text_on(c), x1 - x0 - 5);
 }
-
-static ls_vrun runs_buf[8192];
 
 static void draw_slice_rows(ls_vapp *app, const ls_vlane *ln, const ls_vrow *rows,
                             unsigned nrows, int thread, int ref_base) {
@@ -409,31 +416,43 @@ static void draw_marks_lane(ls_vapp *app, const ls_vlane *ln) {
   }
 }
 
-/* Lost gaps and blocked spans cover all of a thread's lanes. */
+static void mark_get(const void *ctx, uint32_t i, uint64_t *t0, uint64_t *t1) {
+  const ls_vmark *k = &((const ls_vmarks *)ctx)->v[i];
+  *t0 = k->t0;
+  *t1 = k->t1;
+}
+
+/* Lost gaps and blocked spans cover all of a thread's lanes; zoomed out,
+ * they fold like slices (a block says how many). */
 static void draw_thread_marks(ls_vapp *app, int thread, int y0, int y1) {
   const ls_vthread *t = &app->model.threads[thread];
   char buf[64];
   for (int kind = 0; kind < 2; kind++) {
     const ls_vmarks *mk = kind ? &t->blocked : &t->lost;
-    for (uint32_t i = 0; i < mk->n; i++) {
-      const ls_vmark *k = &mk->v[i];
-      if (k->t1 < app->t0 || k->t0 > app->t1)
-        continue;
-      int x0 = (int)ls_vxmap_x(&app->xm, k->t0);
-      int x1 = (int)ls_vxmap_x(&app->xm, k->t1);
+    ls_vspans sp = {mk, mk->n, mark_get};
+    uint32_t n = ls_vfold(&sp, &app->xm, runs_buf,
+                          sizeof runs_buf / sizeof runs_buf[0]);
+    uint32_t c = kind ? BLOCKED : LOST;
+    for (uint32_t i = 0; i < n; i++) {
+      const ls_vrun *r = &runs_buf[i];
+      const ls_vmark *k = &mk->v[r->first];
+      int x0 = (int)r->x0, x1 = (int)r->x1;
       if (x1 - x0 < 2)
         x1 = x0 + 2;
-      uint32_t c = kind ? BLOCKED : LOST;
       fill(app->ren, x0, y0, x1 - x0, y1 - y0, c, 70);
       fill(app->ren, x0, y0, 2, y1 - y0, c, 255);
-      if (kind) {
+      if (r->count > 1) {
+        snprintf(buf, sizeof buf, "%u %s", r->count, kind ? "blocked" : "lost");
+      } else if (kind) {
         char d[32];
         fmt_dur(d, sizeof d, (double)(k->t1 - k->t0));
         snprintf(buf, sizeof buf, "blocked %s", d);
       } else {
         snprintf(buf, sizeof buf, "lost %" PRIu64, k->count);
       }
-      text(app, LS_VFONT_SANS, x0 + 4, y0 + 1, buf, c, 0);
+      if (ls_vtext_width(&app->fonts[0], buf) < x1 - x0 + 40 &&
+          (i + 1 == n || runs_buf[i + 1].x0 > x0 + 80))
+        text(app, LS_VFONT_SANS, x0 + 4, y0 + 1, buf, c, 0);
     }
   }
 }
@@ -504,19 +523,27 @@ static void draw_counter_lane(ls_vapp *app, const ls_vlane *ln) {
     const char *sn = ls_vmodel_str(m, se->name);
     bool line = strcmp(sn, "hwm") == 0;
     uint32_t col = line ? 0xffffff : c->stream ? 0x6fe3e3 : 0x7fb2ff;
-    /* One sample per column: the value in force at that instant. */
-    for (int x = 0; x < tr.w; x++) {
-      uint32_t i = ls_vseries_at(se, ls_vxmap_t(&app->xm, tr.x + x + 1));
-      if (i == UINT32_MAX)
-        continue;
-      int vh = (int)(se->v[i].v / vmax * h);
-      if (line) {
-        if (x % 6 < 4)
-          fill(app->ren, tr.x + x, y0 + h - vh, 1, 1, col, 255);
-      } else {
-        fill(app->ren, tr.x + x, y0 + h - vh, 1, vh, col, 150);
-        fill(app->ren, tr.x + x, y0 + h - vh, 1, 1, col, 255);
+    /* One sample per column (the value in force there), drawn as runs of
+     * equal height: a step graph costs a rectangle per step, not per pixel. */
+    int run_x = 0, run_h = -1;
+    for (int x = 0; x <= tr.w; x++) {
+      int vh = -1;
+      if (x < tr.w) {
+        uint32_t i = ls_vseries_at(se, ls_vxmap_t(&app->xm, tr.x + x + 1));
+        if (i != UINT32_MAX)
+          vh = (int)(se->v[i].v / vmax * h);
       }
+      if (vh == run_h)
+        continue;
+      if (run_h >= 0) {
+        int rw = x - run_x;
+        if (!line)
+          fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, run_h, col, 150);
+        fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, 1, col,
+             line ? 170 : 255);
+      }
+      run_x = x;
+      run_h = vh;
     }
   }
 }
