@@ -24,6 +24,7 @@ const volatile __u32 off_loop_active_reqs = 0;
 const volatile __u32 off_timer_heap_to_timeout = 0; /* from heap_node */
 const volatile __u32 off_stream_wqs = 0;
 const volatile __u32 off_stream_fd = 0;
+const volatile __s32 off_work_to_fs_type = 0;
 
 SEC("uprobe")
 int BPF_KPROBE(fn_enter, __u64 a0, __u64 a1, __u64 a2) {
@@ -56,6 +57,17 @@ int BPF_KPROBE(timers_enter, void *loop) {
     bpf_probe_read_user(&reqs, sizeof(reqs), loop + off_loop_active_reqs);
   }
   ls_emit(LS_RAW_TIMERS_ENTER, 0, now, due, handles, reqs);
+  return 0;
+}
+
+/* uv__fs_work(w) and uv__fs_done(w, status): which fs operation. */
+SEC("uprobe")
+int BPF_KPROBE(fs_req, void *work, long status) {
+  __u64 cookie = bpf_get_attach_cookie(ctx);
+  int type = -1;
+  if (off_work_to_fs_type)
+    bpf_probe_read_user(&type, sizeof(type), work + off_work_to_fs_type);
+  ls_emit(cookie >> 32, (__u32)cookie, (__u64)work, status, type, 0);
   return 0;
 }
 

@@ -105,6 +105,7 @@ struct ls__conv {
   uint64_t events;
   bool lateness_checked;
   bool counts_epoll;   /* epoll_wait returns are probed (callbacks level) */
+  bool bad_streams;    /* stream offsets failed their check */
   int err;
 };
 
@@ -114,13 +115,14 @@ static const char *const io_names[LS_IO_COUNT] = {
   [LS_IO_UDP] = "uv__udp_io",        [LS_IO_POLL] = "uv__poll_io",
   [LS_IO_SIGNAL] = "uv__signal_event",
 };
+/* fs work is named by its operation instead (ls__uv_fs_name). */
 static const char *const work_names[LS_WORK_COUNT] = {
-  [LS_WORK_FS] = "fs",           [LS_WORK_USER] = "work",
+  [LS_WORK_USER] = "work",
   [LS_WORK_GETADDRINFO] = "getaddrinfo", [LS_WORK_GETNAMEINFO] = "getnameinfo",
   [LS_WORK_RANDOM] = "random",
 };
 static const char *const done_names[LS_WORK_COUNT] = {
-  [LS_WORK_FS] = "uv__fs_done",  [LS_WORK_USER] = "uv__queue_done",
+  [LS_WORK_USER] = "uv__queue_done",
   [LS_WORK_GETADDRINFO] = "uv__getaddrinfo_done",
   [LS_WORK_GETNAMEINFO] = "uv__getnameinfo_done",
   [LS_WORK_RANDOM] = "uv__random_done",
@@ -609,14 +611,17 @@ static void work_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
      * right on the loop thread: the loop is blocked meanwhile. */
     ev_init(&ev, t, c, LS_EV_BEGIN, r->ts,
             ls_kind_names[r->which == LS_WORK_FS ? LS_KIND_FS : LS_KIND_USER],
-            r->which == LS_WORK_FS ? "fs (sync)" : "work (sync)");
+            r->which == LS_WORK_FS ? ls__uv_fs_name((int)r->c, true)
+                                   : "work (sync)");
     begin(c, t, &ev, TAG_SYNC, r->a, -1, false);
     return;
   }
 
   /* FORMAT.md: the queueing flow ends at the start of the pool slice. */
   flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
-  ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, LS_CAT_POOL, work_names[r->which]);
+  ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, LS_CAT_POOL,
+          r->which == LS_WORK_FS ? ls__uv_fs_name((int)r->c, false)
+                                 : work_names[r->which]);
   arg_u(&ev, "id", r->a);
   begin(c, t, &ev, TAG_POOL, r->a, -1, false);
   if (c->pool_waiting > 0)
@@ -643,7 +648,8 @@ static void done_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
   flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
   ev_init(&ev, t, c, LS_EV_BEGIN, r->ts,
           ls_kind_names[r->which == LS_WORK_FS ? LS_KIND_FS : LS_KIND_IO],
-          done_names[r->which]);
+          r->which == LS_WORK_FS ? ls__uv_fs_name((int)r->c, false)
+                                 : done_names[r->which]);
   arg_u(&ev, "id", r->a);
   arg_i(&ev, "status", (int64_t)(int)r->b);
   begin(c, t, &ev, TAG_DONE, r->which, -1, false);
@@ -651,6 +657,22 @@ static void done_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
 
 static void write_queue(ls__conv *c, thread *t, const struct ls_raw *r) {
   counter_name *s;
+  if (c->bad_streams)
+    return;
+  int fd = (int)(int32_t)r->b;
+  if (fd == -1) /* write callbacks of a stream already closed */
+    return;
+  /* A file descriptor and a byte count: anything else means the offsets
+   * from uv.h do not fit this libuv. */
+  if (fd < 0 || fd > (1 << 24) || r->c > (1ULL << 40)) {
+    say(c, "check failed: uv_stream_t at offsets %u (write_queue_size) and %u "
+           "(fd) reads size %" PRIu64 ", fd %" PRId64 ": the target's libuv does "
+           "not match uv.h %s; no write queue counters",
+        ls__uv.stream_write_queue_size, ls__uv.stream_fd, (uint64_t)r->c,
+        (int64_t)fd, ls__uv.version);
+    c->bad_streams = true;
+    return;
+  }
   for (s = c->streams; s; s = s->next)
     if (s->stream == r->a)
       break;
@@ -659,7 +681,7 @@ static void write_queue(ls__conv *c, thread *t, const struct ls_raw *r) {
       return;
     s->stream = r->a;
     s->last = UINT64_MAX;
-    snprintf(s->name, sizeof(s->name), "stream:fd%d", (int)r->b);
+    snprintf(s->name, sizeof(s->name), "stream:fd%d", fd);
     s->next = c->streams;
     c->streams = s;
   }

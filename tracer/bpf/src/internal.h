@@ -71,9 +71,12 @@ typedef struct ls__uv_offsets {
   uint32_t timer_heap_to_timeout; /* from uv_timer_t.heap_node to .timeout */
   uint32_t stream_write_queue_size;
   uint32_t stream_fd;
+  int32_t work_to_fs_type;        /* from uv_fs_t.work_req to .fs_type */
 } ls__uv_offsets;
 
 extern const ls__uv_offsets ls__uv;
+/* "fs.read", or "fs.read (sync)" for work run on the loop thread. */
+const char *ls__uv_fs_name(int64_t type, bool sync);
 
 /* ---- convert.c: ring-buffer records to trace events */
 

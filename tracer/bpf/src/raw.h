@@ -36,9 +36,11 @@ enum ls_raw_kind {
   LS_RAW_CLOSE_CB_ENTER,   /* node::HandleWrap::OnClose */
   LS_RAW_CLOSE_CB_EXIT,
   LS_RAW_WORK_SUBMIT,    /* uv__work_submit: a = loop, b = work */
-  LS_RAW_WORK_ENTER,     /* worker thread: which = enum ls_raw_work, a = work */
+  LS_RAW_WORK_ENTER,     /* worker thread: which = enum ls_raw_work, a = work,
+                            c = uv_fs_type for fs work (-1 unknown) */
   LS_RAW_WORK_EXIT,
-  LS_RAW_DONE_ENTER,     /* loop thread: which = enum ls_raw_work, a = work */
+  LS_RAW_DONE_ENTER,     /* loop thread: which = enum ls_raw_work, a = work,
+                            b = status, c = uv_fs_type for fs */
   LS_RAW_DONE_EXIT,
   LS_RAW_WRITE_QUEUE,    /* a = stream, b = fd, c = write_queue_size */
   LS_RAW_TIMER_START,    /* uv_timer_start: a = handle, c = timeout (ms) */

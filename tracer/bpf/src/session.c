@@ -58,7 +58,7 @@ struct ls_bpf {
 
 /* ------------------------------------------------------------ the probes */
 
-enum prog { P_GENERIC, P_TIMERS, P_STREAM };
+enum prog { P_GENERIC, P_TIMERS, P_STREAM, P_FS };
 
 /* One function to probe: at entry (enter_kind), at return (exit_kind), or
  * both. `which` goes into the cookie. Names are the ELF symbols (C++ ones
@@ -99,12 +99,12 @@ static const probe probes[] = {
   {"_ZN4node10HandleWrap7OnCloseEP11uv_handle_s",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_CLOSE_CB_ENTER, LS_RAW_CLOSE_CB_EXIT, 0, "close callbacks"},
   {"uv__work_submit", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_SUBMIT, 0, 0, "thread-pool queueing"},
-  {"uv__fs_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_FS, "fs work"},
+  {"uv__fs_work", LS_BPF_FULL, P_FS, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_FS, "fs work"},
   {"uv__queue_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_USER, "uv_queue_work work"},
   {"uv__getaddrinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo work"},
   {"uv__getnameinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo work"},
   {"uv__random_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_RANDOM, "random work"},
-  {"uv__fs_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_FS, "fs completions"},
+  {"uv__fs_done", LS_BPF_FULL, P_FS, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_FS, "fs completions"},
   {"uv__queue_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_USER, "uv_queue_work completions"},
   {"uv__getaddrinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo completions"},
   {"uv__getnameinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo completions"},
@@ -449,6 +449,7 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
     struct bpf_program *enter =
         p->prog == P_TIMERS ? b->loop->progs.timers_enter
         : p->prog == P_STREAM ? b->loop->progs.stream_write
+        : p->prog == P_FS     ? b->loop->progs.fs_req
                               : b->loop->progs.fn_enter;
     int rc = 0;
     if (p->enter_kind)
@@ -572,7 +573,8 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
       struct bpf_program *progs[] = {b->loop->progs.fn_enter,
                                      b->loop->progs.fn_exit,
                                      b->loop->progs.timers_enter,
-                                     b->loop->progs.stream_write};
+                                     b->loop->progs.stream_write,
+                                     b->loop->progs.fs_req};
       for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
         bpf_program__set_expected_attach_type(
             progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
@@ -587,6 +589,7 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
       ro->off_timer_heap_to_timeout = ls__uv.timer_heap_to_timeout;
       ro->off_stream_wqs = ls__uv.stream_write_queue_size;
       ro->off_stream_fd = ls__uv.stream_fd;
+      ro->off_work_to_fs_type = ls__uv.work_to_fs_type;
     } else {
       say(b, "built without libuv's uv.h: no timer lateness, loop counters or "
              "write queue sizes");
