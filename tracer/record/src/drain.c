@@ -210,6 +210,19 @@ static void emit_in_order(ls__session *s, ls__ring *r, const ls__slot *slot) {
   emit(s, r, slot);
 }
 
+/* Drops not yet followed by a slot: the thread ended, or the session stops,
+ * with its ring still full. */
+static void emit_pending_lost(ls__session *s, ls__ring *r) {
+  uint64_t n = atomic_load_explicit(&r->pending_lost, memory_order_relaxed);
+  if (n == 0)
+    return;
+  uint64_t ts = atomic_load_explicit(&r->first_lost_ts, memory_order_relaxed);
+  ls__slot lost = {.ts = ts,
+                   .word = ls__slot_word(LS__SLOT_LOST, LS__CAT_NONE, NULL),
+                   .arg = n};
+  emit(s, r, &lost);
+}
+
 static void write_thread_name(ls__session *s, ls__ring *r) {
   const char *name = atomic_load_explicit(&r->name, memory_order_acquire);
   if (name != NULL && name != r->name_written) {
@@ -295,8 +308,10 @@ static uint64_t walk(ls__session *s, pass p) {
         uint64_t fill = drain_ring(s, r);
         if (fill > fullest)
           fullest = fill;
-        if (done || p == PASS_LAST_DRAIN)
+        if (done || p == PASS_LAST_DRAIN) {
           emit_held(s, r);
+          emit_pending_lost(s, r);
+        }
       } else if (p == PASS_DUMP) {
         dump_ring(s, r, cutoff);
       }

@@ -119,7 +119,9 @@ push(ls__slot_type type, const char *cat, const char *name, uint64_t id,
               ls__cat_index_fast(cat, &c),
           1)) {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (__builtin_expect(head - r->tail_cache < r->room && !r->pending_lost,
+    if (__builtin_expect(head - r->tail_cache < r->room &&
+                             !atomic_load_explicit(&r->pending_lost,
+                                                   memory_order_relaxed),
                          1)) {
       ls__ring_store(r, head, __rdtsc(), ls__slot_word(type, c, name), id,
                      arg);

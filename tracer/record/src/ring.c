@@ -6,20 +6,24 @@
 _Atomic uint64_t ls__lost_total;
 
 bool ls__ring_make_room(ls__ring *r, uint64_t head, uint64_t ts) {
-  uint64_t need = r->pending_lost ? 2 : 1;
+  uint64_t pending = atomic_load_explicit(&r->pending_lost, memory_order_relaxed);
+  uint64_t need = pending ? 2 : 1;
   if (r->room - (head - r->tail_cache) < need) {
     r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
     if (r->room - (head - r->tail_cache) < need) {
-      if (r->pending_lost++ == 0)
-        r->first_lost_ts = ts;
+      if (pending == 0)
+        atomic_store_explicit(&r->first_lost_ts, ts, memory_order_relaxed);
+      atomic_store_explicit(&r->pending_lost, pending + 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&ls__lost_total, 1, memory_order_relaxed);
       return false;
     }
   }
-  if (r->pending_lost) {
+  if (pending) {
     uint64_t word = ls__slot_word(LS__SLOT_LOST, LS__CAT_NONE, NULL);
-    ls__ring_store(r, head, r->first_lost_ts, word, 0, r->pending_lost);
-    r->pending_lost = 0;
+    uint64_t first =
+        atomic_load_explicit(&r->first_lost_ts, memory_order_relaxed);
+    ls__ring_store(r, head, first, word, 0, pending);
+    atomic_store_explicit(&r->pending_lost, 0, memory_order_relaxed);
   }
   return true;
 }

@@ -74,8 +74,11 @@ struct ls__ring {
   /* producer only */
   uint64_t tail_cache;    /* last tail seen */
   uint64_t room;          /* capacity; UINT64_MAX in flight mode (no check) */
-  uint64_t pending_lost;  /* dropped since the last published slot */
-  uint64_t first_lost_ts;
+  /* dropped since the last published slot, and when the first was; atomic
+   * (relaxed) only because the writer reads them once the thread is done
+   * or the session stops, when no later slot will carry them */
+  _Atomic uint64_t pending_lost;
+  _Atomic uint64_t first_lost_ts;
   /* set once when created */
   uint64_t mask;
   uint64_t tid;
@@ -113,7 +116,10 @@ static inline void ls__ring_store(ls__ring *r, uint64_t head, uint64_t ts,
 static inline void ls__ring_push(ls__ring *r, uint64_t ts, uint64_t word,
                                  uint64_t id, uint64_t arg) {
   uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-  if (__builtin_expect(head - r->tail_cache >= r->room || r->pending_lost, 0)) {
+  if (__builtin_expect(head - r->tail_cache >= r->room ||
+                           atomic_load_explicit(&r->pending_lost,
+                                                memory_order_relaxed),
+                       0)) {
     if (!ls__ring_make_room(r, head, ts))
       return;
     head = atomic_load_explicit(&r->head, memory_order_relaxed);
