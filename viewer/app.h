@@ -26,6 +26,7 @@ typedef struct ls_vapp {
   ls_vmodel model;
   SDL_Thread *loader;
   char *path;
+  const char *title;         /* shown instead of path (an imported JSON) */
 
   SDL_Window *window;        /* NULL when headless */
   SDL_Surface *surface;      /* what every frame is drawn into */

@@ -162,6 +162,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   int rc = 0;
+  app.title = file;
   if (ls_vapp_load(&app, tmp ? tmp : file) != 0) {
     rc = 1;
   } else if (headless) {

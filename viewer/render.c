@@ -218,7 +218,7 @@ static void draw_top(ls_vapp *app) {
   char buf[512], span[32], cnt[32];
   fmt_dur(span, sizeof span, (double)(app->t1 - app->t0));
   fmt_count(cnt, sizeof cnt, m->nevents);
-  const char *file = ls_vmodel_str(m, m->file_name);
+  const char *file = app->title ? app->title : ls_vmodel_str(m, m->file_name);
   const char *slash = strrchr(file, '/');
   snprintf(buf, sizeof buf, "loopscope  %s   %s events   %u threads   view %s",
            slash ? slash + 1 : file, cnt, m->nthreads, span);
@@ -320,9 +320,11 @@ static void draw_axis(ls_vapp *app) {
   /* A tick every 1, 2 or 5 x 10^k ns so labels are ~100 px apart. */
   double target = span * 100.0 / (r.w > 0 ? r.w : 1);
   double step = pow(10, floor(log10(target > 1 ? target : 1)));
-  if (step * 5 < target)
-    step *= 5;
-  else if (step * 2 < target)
+  if (step < target)
+    step *= 2;
+  if (step < target)
+    step *= 2.5;
+  if (step < target)
     step *= 2;
   /* Labels are relative to the trace start, which may be right of t0. */
   double rel0 = (double)app->t0 - (double)app->model.t_min;
@@ -841,6 +843,8 @@ static void draw_panel(ls_vapp *app, int lt) {
   uint64_t t = app->has_cursor ? app->cursor : (app->t0 + app->t1) / 2;
   static ls_vstate st; /* 12 KB: kept off the stack */
   ls_vstate_at(m, lt, t, &st);
+  /* Queues pair schedules with runs once the whole trace is in. */
+  bool loaded = atomic_load(&m->state) == LS_VLOAD_DONE;
   char buf[256], d[32];
   fmt_dur(d, sizeof d, (double)(t - m->t_min));
   snprintf(buf, sizeof buf, "Loop state at %s%s", d,
@@ -870,6 +874,11 @@ static void draw_panel(ls_vapp *app, int lt) {
     text(app, LS_VFONT_SANS, x, y, buf, ls_vcolor_of_class(cb->cls), w);
     y += lh;
   }
+  if (!loaded) {
+    text(app, LS_VFONT_SANS, x, y, "queues: when loading is done", TEXT_DIM, w);
+    SDL_RenderSetClipRect(app->ren, NULL);
+    return;
+  }
   for (int q = 0; q < LS_VQ_COUNT; q++) {
     snprintf(buf, sizeof buf, "%s (%" PRIu64 ")", ls_vqueue_names[q],
              st.q[q].total);
@@ -886,10 +895,10 @@ static void draw_panel(ls_vapp *app, int lt) {
     for (uint32_t i = 0; i < st.q[q].n && shown < 4; i++, shown++) {
       const ls_vqitem *it = &st.q[q].v[i];
       if (q == LS_VQ_TIMERS) {
-        fmt_dur(d, sizeof d, (double)it->t_due - (double)t);
-        snprintf(buf, sizeof buf, "#%" PRIu64 " %s due %s%s", it->id,
-                 ls_vmodel_str(m, it->label), it->t_due >= t ? "+" : "",
-                 d);
+        fmt_dur(d, sizeof d, fabs((double)it->t_due - (double)t));
+        snprintf(buf, sizeof buf, "#%" PRIu64 " %s %s %s", it->id,
+                 ls_vmodel_str(m, it->label),
+                 it->t_due >= t ? "due in" : "late by", d);
       } else {
         snprintf(buf, sizeof buf, "#%" PRIu64 " %s", it->id,
                  ls_vmodel_str(m, it->label));

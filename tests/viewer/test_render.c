@@ -318,3 +318,27 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
   unlink(p);
   unlink(png);
 }
+
+#if LS_VIEW_JSON
+/* Chrome JSON goes through the exporter's importer, then renders like any
+ * trace (its pixels are checked on native traces above). */
+Test(binary, chrome_json_renders, .timeout = 60) {
+  char json[128], png[128], args[400], out[4096];
+  snprintf(json, sizeof json, "/tmp/ls-viewer-json-%d.json", (int)getpid());
+  snprintf(png, sizeof png, "/tmp/ls-viewer-json-%d.png", (int)getpid());
+  FILE *f = fopen(json, "w");
+  fputs("{\"traceEvents\": [\n"
+        " {\"name\":\"iteration\",\"cat\":\"loop\",\"ph\":\"X\",\"ts\":0,"
+        "\"dur\":1000,\"pid\":1,\"tid\":1,\"args\":{\"n\":1}},\n"
+        " {\"name\":\"poll\",\"cat\":\"phase\",\"ph\":\"X\",\"ts\":0,"
+        "\"dur\":1000,\"pid\":1,\"tid\":1}\n]}\n",
+        f);
+  fclose(f);
+  snprintf(args, sizeof args, "%s --screenshot %s --size 800x500", json, png);
+  cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
+  cr_assert_eq(out[0], 0, "no warning: %s", out);
+  cr_assert_eq(access(png, R_OK), 0);
+  unlink(json);
+  unlink(png);
+}
+#endif
