@@ -1,0 +1,84 @@
+/* `loopscope record` of a real program on the runtime (traced_prog.c), then
+ * report figures and the export of that trace. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loopscope/export.h"
+#include "report.h"
+#include "sample.h"
+
+#define LS LS_BINARY_DIR "/tracer/cli/loopscope"
+#define PROG LS_BINARY_DIR "/tests/cli/traced_prog"
+#define RUN(out, err, ...) \
+  run_cmd((char **)(const char *[]){__VA_ARGS__, NULL}, out, err)
+
+Test(cli_record, runtime_program_end_to_end) {
+  char *trace = tmp_path(".fxt"), *json = tmp_path(".json"), *err;
+  cr_assert_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--", PROG), 0,
+               "%s", err);
+  cr_expect_not_null(strstr(err, " 0 lost"), "%s", err);
+  free(err);
+
+  ls_reader *r;
+  char msg[512];
+  cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
+  ls_report rep;
+  cr_assert_eq(ls_report_compute(r, &rep), 0);
+  cr_expect_str_eq(rep.source, "runtime");
+  cr_expect_gt(rep.iterations, 0);
+  cr_expect_eq(rep.phase_count[LS_PHASE_POLL], rep.iterations);
+  cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
+  cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
+  cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
+  cr_expect_eq(rep.kinds[LS_KIND_MICROTASK].count, 2);
+  cr_expect_eq(rep.kinds[LS_KIND_TICK].count, 2);
+  /* Every timer run is matched to its sched instant (or interval re-arm). */
+  cr_expect_eq(rep.lateness.count, 7);
+  cr_expect_eq(rep.timers_unscheduled, 0);
+  /* The interval sleeps at least 3 ms between runs: 4 gaps of poll wait. */
+  cr_expect_geq(rep.loop_ns, 12000000);
+  cr_expect_gt(rep.poll_idle_ns, 0);
+  cr_expect(rep.elu > 0 && rep.elu < 1, "elu %f", rep.elu);
+  cr_expect_eq(rep.nlongest, 10);
+  for (unsigned i = 0; i < rep.nlongest; i++) {
+    cr_expect_not_null(rep.longest[i].label);
+    if (i)
+      cr_expect_geq(rep.longest[i - 1].dur_ns, rep.longest[i].dur_ns);
+  }
+  cr_expect_eq(rep.lost, 0);
+  ls_reader_close(r);
+
+  cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
+  ls_export_stats st;
+  cr_assert_eq(ls_export_chrome(r, json, NULL, &st, msg, sizeof msg), 0, "%s",
+               msg);
+  ls_reader_close(r);
+  cr_expect_eq(st.unmatched_ends, 0);
+  cr_expect_eq(st.closed_at_end, 0);
+  char *text = slurp(json, NULL);
+  cJSON *root = cJSON_Parse(text);
+  cr_assert_not_null(root);
+  chrome_summary sum;
+  chrome_check(root, &sum);
+  /* 2 timeouts, 5 interval runs, 2 microtasks, 2 immediates, 2 ticks. */
+  cr_expect_eq(sum.by_ph['f'], 13);
+  cr_expect_eq(sum.flows_bound_next, sum.by_ph['f'],
+               "every flow ends on the callback it started");
+  cr_expect_gt(sum.threads_named, 0);
+  cJSON_Delete(root);
+  free(text);
+  unlink(trace), unlink(json);
+  free(trace), free(json);
+}
+
+Test(cli_record, passes_the_exit_status_through) {
+  char *trace = tmp_path(".fxt"), *err;
+  cr_expect_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--", PROG, "3"), 3,
+               "%s", err);
+  cr_expect_not_null(strstr(err, trace), "the trace is still checked: %s", err);
+  free(err);
+  unlink(trace);
+  free(trace);
+}
