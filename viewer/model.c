@@ -60,8 +60,9 @@ static void *xrealloc(void *p, size_t sz) {
 
 /* ------------------------------------------------------------ u64 map */
 
-/* Open addressing, linear probing, never deletes: values are overwritten
- * (an async id reused by the next await on the same coroutine). */
+/* Open addressing, linear probing. Entries leave when what they wait for
+ * happens (map_del), so the map holds only what is pending and stays in
+ * cache however long the trace. */
 struct ls_u64map {
   uint64_t *keys, *vals;
   uint8_t *used;
@@ -126,6 +127,27 @@ static uint64_t *map_slot(ls_u64map *h, uint64_t key, bool insert) {
     if (h->keys[i] == key)
       return &h->vals[i];
   }
+}
+
+/* Removes the entry whose value is *slot (from map_slot), shifting later
+ * entries of the probe run back so lookups never stop early. */
+static void map_del(ls_u64map *h, uint64_t *slot) {
+  size_t mask = h->cap - 1, i = (size_t)(slot - h->vals), j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (!h->used[j])
+      break;
+    size_t k = mix64(h->keys[j]) & mask;
+    /* j may move to i unless its home k lies cyclically in (i, j] */
+    bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+    if (!stays) {
+      h->keys[i] = h->keys[j];
+      h->vals[i] = h->vals[j];
+      i = j;
+    }
+  }
+  h->used[i] = 0;
+  h->n--;
 }
 
 /* ------------------------------------------------------------ strings */
@@ -321,6 +343,7 @@ typedef struct loader {
   ls_reader *r;
   ptr_entry str_cache[PTR_CACHE];   /* text -> string index */
   ptr_entry cls_cache[PTR_CACHE];   /* (category, name) -> LS_VC_* */
+  ptr_entry queue_cache[PTR_CACHE]; /* sched name -> ls_vqueue */
   double ns_per_tick;
   open_async *asyncs; /* open async spans; async_by_id maps to index */
   uint32_t nasync, capasync;
@@ -529,8 +552,8 @@ static void on_callback_start(ls_vmodel *m, int ti, unsigned depth,
     return;
   ls_vthread *st = &m->threads[*v >> 32];
   ls_vpend *p = &st->pend[(uint32_t)*v];
-  if (p->t_run != LS_VT_NEVER)
-    return; /* an interval firing again: its first run ended the wait */
+  /* Its first run ends the wait (an interval firing again finds nothing). */
+  map_del(m->pend_by_id, v);
   p->t_run = s->t0;
   p->run_thread = (uint16_t)ti;
   p->run_depth = (uint16_t)(depth > UINT16_MAX ? UINT16_MAX : depth);
@@ -539,8 +562,9 @@ static void on_callback_start(ls_vmodel *m, int ti, unsigned depth,
     p->queue = (unsigned)q;
 }
 
-static void on_sched(ls_vmodel *m, int ti, const ls_event *e, uint64_t t,
-                     uint32_t label, double ns_per_tick) {
+static void on_sched(loader *L, int ti, const ls_event *e, uint64_t t,
+                     uint32_t label) {
+  ls_vmodel *m = L->m;
   ls_vthread *th = &m->threads[ti];
   th->pend = grow(th->pend, &th->cappend, th->npend, sizeof *th->pend);
   ls_vpend *p = &th->pend[th->npend];
@@ -550,11 +574,16 @@ static void on_sched(ls_vmodel *m, int ti, const ls_event *e, uint64_t t,
   p->t_run = LS_VT_NEVER;
   p->id = e->id ? e->id : id_arg(e, "id");
   p->label = label;
-  p->queue = queue_of_sched(e->name);
+  ptr_entry *qc = &L->queue_cache[((uintptr_t)e->name >> 3) & (PTR_CACHE - 1)];
+  if (qc->k1 != e->name || e->name == NULL) {
+    qc->k1 = e->name;
+    qc->v = queue_of_sched(e->name);
+  }
+  p->queue = qc->v;
   const ls_arg *due = ls_event_arg(e, "due");
   const ls_arg *delay = ls_event_arg(e, "delay_ms");
   if (due)
-    p->t_due = (uint64_t)((double)ls_arg_u64(due) * ns_per_tick);
+    p->t_due = (uint64_t)((double)ls_arg_u64(due) * L->ns_per_tick);
   else if (delay)
     p->t_due = t + (uint64_t)(ls_arg_number(delay) * 1e6);
   if (m->pend_by_id == NULL)
@@ -725,7 +754,7 @@ static void on_event(loader *L, const ls_event *e) {
     in.args = pack_args(L, e->args, e->nargs, "id", 0);
     instant_push(&th->instants, &in);
     if (cls == LS_VC_SCHED)
-      on_sched(m, ti, e, t, in.label, L->ns_per_tick);
+      on_sched(L, ti, e, t, in.label);
     break;
   }
   case LS_EV_COUNTER: {
@@ -756,12 +785,12 @@ static void on_event(loader *L, const ls_event *e) {
     uint64_t *v = m->async_by_id
                       ? map_slot(m->async_by_id, async_key(e->id, cls), false)
                       : NULL;
-    if (v == NULL || *v == UINT64_MAX) {
+    if (v == NULL) {
       L->orphan_ends++;
       break;
     }
     open_async *oa = &L->asyncs[*v];
-    *v = UINT64_MAX;
+    map_del(m->async_by_id, v);
     oa->s.t1 = t < oa->s.t0 ? oa->s.t0 : t;
     place_async(m, oa);
     break;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "loopscope/format.h"
 #include "synth.h"
 
 #define EVENTS 10000000
@@ -57,6 +58,21 @@ int main(void) {
     fprintf(stderr, "bench_viewer: cannot write %s\n", path);
     return 1;
   }
+  /* The floor under loading: one pass of the bare reader over the file. */
+  double r0 = now_s();
+  ls_reader *rd;
+  char err[256];
+  uint64_t nread = 0;
+  if (ls_reader_open(&rd, path, err, sizeof err) != 0) {
+    fprintf(stderr, "bench_viewer: %s\n", err);
+    return 1;
+  }
+  ls_record rec;
+  while (ls_reader_next(rd, &rec) == LS_FMT_OK)
+    nread += rec.kind == LS_REC_EVENT;
+  ls_reader_close(rd);
+  double read_s = now_s() - r0;
+
   static ls_vapp app;
   if (ls_vapp_init(&app, 1920, 1080, false) != 0) {
     unlink(path);
@@ -79,6 +95,8 @@ int main(void) {
   }
   double n = (double)m->nevents;
   line("viewer load, M events/s (goal)", n / load_s / 1e6, 20);
+  line("viewer load vs bare ls_reader pass, M ev/s", n / load_s / 1e6,
+       (double)nread / read_s / 1e6);
   line("viewer resident bytes per event (goal)", (double)(rss1 - rss0) / n, 32);
 
   /* Zoom sweep: geometric from the whole trace to 10 us, centred on the
