@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The USDT probes of our runtime (tracer/record/include/loopscope/trace.h,
- * provider "loopscope"). Category and name are char * into the target: they
- * are copied here because the target may have exited by the time user space
- * reads the record. */
+ * provider "loopscope"). Category and name are char * into the target, and
+ * trace.h promises they live as long as the process and are never reused
+ * (literals or interned). So each string is copied once: the first record
+ * that mentions a pointer carries its text, later ones only the pointer. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -12,22 +13,51 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Pointers whose text user space already has. An evicted one is sent again:
+ * harmless. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u64);
+  __type(value, __u8);
+} sent SEC(".maps");
+
+static __always_inline bool known(const char *s) {
+  __u64 key = (__u64)s;
+  return !s || bpf_map_lookup_elem(&sent, &key);
+}
+
+static __always_inline void mark_sent(const char *s) {
+  __u64 key = (__u64)s;
+  __u8 one = 1;
+  if (s)
+    bpf_map_update_elem(&sent, &key, &one, BPF_ANY);
+}
+
 static __always_inline void usdt_emit(__u32 which, const char *cat,
                                       const char *name, __u64 id, __u64 arg) {
+  if (known(cat) && known(name)) {
+    ls_emit(LS_RAW_USDT, which, id, arg, (__u64)cat, (__u64)name);
+    return;
+  }
   struct ls_raw_usdt *r = ls_reserve(sizeof(*r));
   if (!r)
     return;
-  ls_fill(&r->h, LS_RAW_USDT, which);
+  ls_fill(&r->h, LS_RAW_USDT_STR, which);
   r->h.a = id;
   r->h.b = arg;
-  r->h.c = 0;
-  r->h.d = 0;
+  r->h.c = (__u64)cat;
+  r->h.d = (__u64)name;
   r->cat[0] = 0;
   r->name[0] = 0;
   if (cat)
     bpf_probe_read_user_str(r->cat, sizeof(r->cat), cat);
   if (name)
     bpf_probe_read_user_str(r->name, sizeof(r->name), name);
+  /* After the reservation: a record that relies on this text is reserved,
+   * and so read, after this one. */
+  mark_sent(cat);
+  mark_sent(name);
   ls_submit(r);
 }
 

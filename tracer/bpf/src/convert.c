@@ -95,8 +95,18 @@ typedef struct counter_name {
   char name[32];
 } counter_name;
 
+/* USDT strings by their address in the target (see usdt.bpf.c). */
+typedef struct target_str {
+  struct target_str *next;
+  uint64_t ptr;
+  char text[LS_RAW_STR];
+} target_str;
+
+#define STR_BUCKETS 256
+
 struct ls__conv {
   ls__conv_opts o;
+  target_str *strs[STR_BUCKETS];
   thread *threads[THREAD_BUCKETS];
   counter_name *streams;
   unsigned pool_threads;
@@ -704,12 +714,41 @@ static void timer_start(ls__conv *c, thread *t, const struct ls_raw *r) {
 
 /* ------------------------------------------------------------ USDT */
 
+static target_str **str_bucket(ls__conv *c, uint64_t ptr) {
+  return &c->strs[(ptr * UINT64_C(0x9E3779B97F4A7C15)) >> 56 & (STR_BUCKETS - 1)];
+}
+
+static void str_learn(ls__conv *c, uint64_t ptr, const char *text) {
+  if (!ptr)
+    return;
+  target_str **b = str_bucket(c, ptr), *s;
+  for (s = *b; s; s = s->next)
+    if (s->ptr == ptr)
+      break;
+  if (!s) {
+    if (!(s = malloc(sizeof(*s))))
+      return;
+    s->ptr = ptr;
+    s->next = *b;
+    *b = s;
+  }
+  snprintf(s->text, sizeof(s->text), "%s", text);
+}
+
+static const char *str_get(ls__conv *c, uint64_t ptr) {
+  if (!ptr)
+    return "";
+  for (target_str *s = *str_bucket(c, ptr); s; s = s->next)
+    if (s->ptr == ptr)
+      return s->text;
+  return "?"; /* its first record was lost */
+}
+
 /* trace.h's hooks, 1:1; the meaning of id and arg depends on the category
  * (see its comments), mirrored here into vocab.h's argument names. */
-static void usdt(ls__conv *c, thread *t, const struct ls_raw_usdt *u) {
-  const struct ls_raw *r = &u->h;
+static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
   ls_event ev;
-  const char *cat = u->cat, *name = u->name;
+  const char *cat = str_get(c, r->c), *name = str_get(c, r->d);
   switch (r->which) {
   case LS_USDT_BEGIN:
     ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, cat, name);
@@ -882,10 +921,14 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
   case LS_RAW_DONE_EXIT: end_slice(c, t, r->ts, TAG_DONE, r->which, true, NULL); break;
   case LS_RAW_WRITE_QUEUE: write_queue(c, t, r); break;
   case LS_RAW_TIMER_START: timer_start(c, t, r); break;
-  case LS_RAW_USDT:
-    if (size >= sizeof(struct ls_raw_usdt))
-      usdt(c, t, data);
+  case LS_RAW_USDT_STR:
+    if (size < sizeof(struct ls_raw_usdt))
+      break;
+    str_learn(c, r->c, ((const struct ls_raw_usdt *)data)->cat);
+    str_learn(c, r->d, ((const struct ls_raw_usdt *)data)->name);
+    usdt(c, t, r);
     break;
+  case LS_RAW_USDT: usdt(c, t, r); break;
   default:
     break;
   }
@@ -907,6 +950,12 @@ int ls__conv_finish(ls__conv *c) {
       t = next;
     }
   }
+  for (unsigned b = 0; b < STR_BUCKETS; b++)
+    while (c->strs[b]) {
+      target_str *next = c->strs[b]->next;
+      free(c->strs[b]);
+      c->strs[b] = next;
+    }
   while (c->streams) {
     counter_name *next = c->streams->next;
     free(c->streams);

@@ -1,8 +1,8 @@
 /* The records the BPF programs put in the ring buffer, shared by the *.bpf.c
  * programs and the user-space loader. Kept small and fixed-size: a probe hit
- * costs one ring-buffer reservation and no string copies (except USDT, whose
- * category and name strings live in the target and may be gone by the time
- * user space reads them). */
+ * costs one ring-buffer reservation and no string copies (except the first
+ * time a USDT probe mentions a category or name: the target may be gone by
+ * the time user space could read it). */
 #ifndef LS_BPF_RAW_H
 #define LS_BPF_RAW_H
 
@@ -44,7 +44,9 @@ enum ls_raw_kind {
   LS_RAW_DONE_EXIT,
   LS_RAW_WRITE_QUEUE,    /* a = stream, b = fd, c = write_queue_size */
   LS_RAW_TIMER_START,    /* uv_timer_start: a = handle, c = timeout (ms) */
-  LS_RAW_USDT,           /* struct ls_raw_usdt; which = enum ls_usdt_probe */
+  LS_RAW_USDT,           /* which = enum ls_usdt_probe, a = id, b = arg,
+                            c = category, d = name (pointers in the target) */
+  LS_RAW_USDT_STR,       /* the same, as struct ls_raw_usdt with the texts */
 };
 
 /* The libuv functions that dispatch I/O callbacks. */
