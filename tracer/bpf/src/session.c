@@ -211,27 +211,21 @@ static bool each_mapped_file(pid_t pid, bool (*fn)(const char *path, void *ctx),
   return done;
 }
 
-typedef struct find_ctx {
-  char *out;
-  const ls_bpf *b;
-} find_ctx;
-
-static bool file_has_usdt(const char *path, void *ctx) {
-  find_ctx *fc = ctx;
+/* Each keeps the path of the first file that has it in out (PATH_MAX). */
+static bool file_has_usdt(const char *path, void *out) {
   if (!ls__elf_has_usdt(path, "loopscope"))
     return false;
-  snprintf(fc->out, PATH_MAX, "%s", path);
+  snprintf(out, PATH_MAX, "%s", path);
   return true;
 }
 
-static bool file_has_libuv(const char *path, void *ctx) {
-  find_ctx *fc = ctx;
+static bool file_has_libuv(const char *path, void *out) {
   static const char *const names[] = {"uv_run"};
   uint64_t off;
   char err[256];
   if (ls__elf_func_offsets(path, names, &off, 1, err, sizeof(err)) < 0 || !off)
     return false;
-  snprintf(fc->out, PATH_MAX, "%s", path);
+  snprintf(out, PATH_MAX, "%s", path);
   return true;
 }
 
@@ -254,8 +248,7 @@ static bool each_target_file(ls_bpf *b, const char *exe,
 /* Decides the mode and the file the probes go into: our runtime's USDT
  * probes first, else libuv's functions. */
 static int find_target(ls_bpf *b, const char *exe, char *err, size_t errlen) {
-  find_ctx fc = {b->target, b};
-  if (each_target_file(b, exe, file_has_usdt, &fc)) {
+  if (each_target_file(b, exe, file_has_usdt, b->target)) {
     b->mode = LS_BPF_MODE_USDT;
     if (ls__usdt_sites(b->target, "loopscope", usdt_names, LS_USDT_COUNT,
                        &b->sites, &b->nsites, err, errlen) < 0)
@@ -263,7 +256,7 @@ static int find_target(ls_bpf *b, const char *exe, char *err, size_t errlen) {
     return 0;
   }
   b->mode = LS_BPF_MODE_LIBUV;
-  if (each_target_file(b, exe, file_has_libuv, &fc))
+  if (each_target_file(b, exe, file_has_libuv, b->target))
     return 0;
   snprintf(err, errlen, "%s has no libuv symbols (uv_run not found, nor in the "
                         "libraries it loads) and no loopscope USDT probes: "
