@@ -673,6 +673,8 @@ ls_bpf_mode ls_bpf_get_mode(const ls_bpf *b) { return b->mode; }
 static void check_lost(ls_bpf *b) {
   uint64_t vals[b->ncpus > 0 ? b->ncpus : 1], sum = 0;
   uint32_t zero = 0;
+  /* valgrind cannot see bpf(2) fill it */
+  memset(vals, 0, sizeof(vals));
   if (b->lost_fd < 0 || b->ncpus <= 0 ||
       bpf_map_lookup_elem(b->lost_fd, &zero, vals) < 0)
     return;
