@@ -34,20 +34,28 @@ void ls_promisify_done(ls_promise *p, ssize_t result, const char *what, ls_value
 
 /* ---- sleep ---- */
 
-typedef struct {
+typedef struct sleep_rec {
   ls_timer timer;
   ls_promise *p;
+  struct sleep_rec *next_free;
 } sleep_rec;
+
+/* The loop still reads a timer after its callback returns, so a fired
+ * record cannot be freed there; it waits here for the next sleep. */
+static __thread sleep_rec *sleep_free;
 
 static void sleep_done(ls_timer *t) {
   sleep_rec *s = t->data;
   ls_promisify_done(s->p, 0, NULL, ls_undefined());
-  free(s);
+  s->next_free = sleep_free;
+  sleep_free = s;
 }
 
 static int sleep_start(ls_loop *loop, ls_promise *p, void *arg) {
-  sleep_rec *s = malloc(sizeof *s);
-  if (!s)
+  sleep_rec *s = sleep_free;
+  if (s)
+    sleep_free = s->next_free;
+  else if (!(s = malloc(sizeof *s)))
     return LS_ENOMEM;
   int err = ls_timer_init(loop, &s->timer);
   if (err == 0) {
@@ -56,8 +64,10 @@ static int sleep_start(ls_loop *loop, ls_promise *p, void *arg) {
     s->p = p;
     err = ls_set_timeout(&s->timer, sleep_done, *(double *)arg);
   }
-  if (err < 0)
-    free(s);
+  if (err < 0) {
+    s->next_free = sleep_free;
+    sleep_free = s;
+  }
   return err;
 }
 
@@ -67,10 +77,20 @@ ls_promise *ls_sleep(ls_loop *loop, double ms) {
 
 /* ---- readFile ---- */
 
-typedef struct {
+typedef struct read_rec {
   ls_fs req;
   ls_promise *p;
+  struct read_rec *next_free;
 } read_rec;
+
+/* Like timers, the loop reads a request after its callback returns. */
+static __thread read_rec *read_free;
+
+static void read_release(read_rec *r) {
+  ls_fs_cleanup(&r->req);
+  r->next_free = read_free;
+  read_free = r;
+}
 
 static void read_done(ls_fs *req) {
   read_rec *r = req->data;
@@ -84,21 +104,21 @@ static void read_done(ls_fs *req) {
   } else {
     ls_promisify_done(r->p, 0, NULL, ls_string_n(req->contents, (size_t)req->result));
   }
-  ls_fs_cleanup(req);
-  free(r);
+  read_release(r);
 }
 
 static int read_start(ls_loop *loop, ls_promise *p, void *arg) {
-  read_rec *r = calloc(1, sizeof *r);
-  if (!r)
+  read_rec *r = read_free;
+  if (r)
+    read_free = r->next_free;
+  else if (!(r = malloc(sizeof *r)))
     return LS_ENOMEM;
+  memset(r, 0, sizeof *r);
   r->req.data = r;
   r->p = p;
   int err = ls_fs_read_file(loop, &r->req, arg, read_done);
-  if (err < 0) {
-    ls_fs_cleanup(&r->req);
-    free(r);
-  }
+  if (err < 0)
+    read_release(r);
   return err;
 }
 
