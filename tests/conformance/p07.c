@@ -1,5 +1,7 @@
 /* p07: delays 0, 0.5, 1.7, NaN, -5 and 1 share the 1 ms list and run in
- * insertion order; other delays run by expiry. */
+ * insertion order; other delays run by expiry.
+ * twin: timed -- the 10 ms and 5 ms lists must be created within 1 ms of the 1
+ * ms list. */
 #include <math.h>
 
 #include "twin.h"

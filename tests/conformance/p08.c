@@ -1,5 +1,6 @@
 /* p08: setInterval re-arms from the time its callback started and
- * interleaves with other timers by expiry. */
+ * interleaves with other timers by expiry.
+ * twin: timed -- interval and timeouts interleave by elapsed time. */
 #include "twin.h"
 
 static ls_timer iv, t50, t30;

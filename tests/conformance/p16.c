@@ -6,7 +6,8 @@
  * between the setTimeout and the timers run closing that iteration: the
  * server side sees the client's FIN in the next poll. Node's JS takes about
  * that long (node itself printed the other order in 4 of 15 runs here); the
- * twin busy-waits 2 ms, as p23 does, to make the timer due for certain. */
+ * twin busy-waits 2 ms, as p23 does, to make the timer due for certain.
+ * twin: timed -- relies on >= 1 ms passing before the timers run. */
 #include "twin.h"
 
 static ls_tcp server, accepted, client;

@@ -1,5 +1,7 @@
 /* p21: unref'd timers do not keep the loop alive; beforeExit may restart
- * it; work scheduled from exit never runs. */
+ * it; work scheduled from exit never runs.
+ * twin: timed -- the unref interval must not be due when beforeExit restarts
+ * the loop. */
 #include "twin.h"
 
 static ls_timer unref_timer, ref_timer, iv, from_exit;

@@ -1,6 +1,7 @@
 /* p23: a setTimeout(0) scheduled in the check phase fires in the timers run
  * at the end of that iteration, before the next check phase, when >= 1 ms
- * passed (the callback busy-waits 3 ms to make it so). */
+ * passed (the callback busy-waits 3 ms to make it so).
+ * twin: timed -- relies on >= 1 ms passing in the check phase. */
 #include "twin.h"
 
 static ls_fs read_req;
