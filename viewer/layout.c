@@ -148,6 +148,8 @@ static void thread_lanes(ls_vlayout *L, const ls_vmodel *m, unsigned ti,
     add_lane(L, LS_VLANE_MARKS, (int)ti, 1, row_h * 2 / 3, pin);
   if (t->nrows)
     add_lane(L, LS_VLANE_SLICES, (int)ti, (int)t->nrows, row_h, pin);
+  if (t->bursts.n)
+    add_lane(L, LS_VLANE_BURSTS, (int)ti, 1, row_h * 2 / 3, pin);
   if (t->nasync_rows) {
     int n = t->nasync_rows > LS_VASYNC_ROWS_MAX ? LS_VASYNC_ROWS_MAX
                                                 : (int)t->nasync_rows;

@@ -64,6 +64,7 @@ typedef enum ls_vlane_kind {
   LS_VLANE_HEADER,    /* a thread's name, collapse and pin boxes */
   LS_VLANE_MARKS,     /* sched / promise instants, lost gaps, blocked spans */
   LS_VLANE_SLICES,    /* nesting rows: iteration, phase, callbacks, pool */
+  LS_VLANE_BURSTS,    /* nextTick / microtask drains, counted */
   LS_VLANE_ASYNC,     /* await spans */
   LS_VLANE_TIMERS,    /* each timer from scheduling to firing */
   LS_VLANE_COUNTER    /* a counter graph, or a stream against its hwm */

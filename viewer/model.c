@@ -244,6 +244,7 @@ void ls_vmodel_free(ls_vmodel *m) {
     free(t->ntimer_rows_n);
     free(t->lost.v);
     free(t->blocked.v);
+    free(t->bursts.v);
     free(t->open);
   }
   free(m->threads);
@@ -882,6 +883,52 @@ static void build_timer_rows(ls_vmodel *m, ls_vthread *t) {
   free(heap_row);
 }
 
+/* A drain runs nextTicks and microtasks back to back after a callback:
+ * consecutive ones on a row (less than BURST_GAP_NS apart) form a burst,
+ * the thing to see when a recursive chain starves the loop. */
+#define BURST_GAP_NS 2000
+
+static void build_bursts(ls_vthread *t) {
+  for (unsigned r = 0; r < t->nrows; r++) {
+    const ls_vrow *row = &t->rows[r];
+    ls_vslice b = {0};
+    for (uint32_t i = 0; i <= row->n; i++) {
+      const ls_vslice *s = i < row->n ? &row->v[i] : NULL;
+      bool drain = s && (s->cls == LS_VC_KIND + LS_KIND_TICK ||
+                         s->cls == LS_VC_KIND + LS_KIND_MICROTASK);
+      if (drain && b.id && s->t0 - b.t1 < BURST_GAP_NS) {
+        b.t1 = s->t1;
+        b.id++;
+        if (s->cls == LS_VC_KIND + LS_KIND_TICK)
+          b.cls = s->cls;
+        continue;
+      }
+      if (b.id >= 2)
+        row_push(&t->bursts, &b);
+      b = (ls_vslice){0};
+      if (drain)
+        b = (ls_vslice){.t0 = s->t0, .t1 = s->t1, .id = 1, .cls = s->cls};
+    }
+  }
+  /* Rows were scanned one after another: sort, then merge bursts of
+   * several depths that overlap so the lane never overlaps itself. */
+  row_finish(&t->bursts);
+  uint32_t out = 0;
+  for (uint32_t i = 0; i < t->bursts.n; i++) {
+    ls_vslice *b = &t->bursts.v[i];
+    if (out && b->t0 < t->bursts.v[out - 1].t1) {
+      ls_vslice *p = &t->bursts.v[out - 1];
+      p->t1 = b->t1 > p->t1 ? b->t1 : p->t1;
+      p->id += b->id;
+      if (b->cls == LS_VC_KIND + LS_KIND_TICK)
+        p->cls = b->cls;
+    } else {
+      t->bursts.v[out++] = *b;
+    }
+  }
+  t->bursts.n = out;
+}
+
 static int cmp_pend(const void *a, const void *b) {
   const ls_vpend *x = a, *y = b;
   return (x->t_sched > y->t_sched) - (x->t_sched < y->t_sched);
@@ -933,6 +980,7 @@ static void finish(loader *L) {
     t->instants.unsorted = false;
     build_pend_index(m, t);
     build_timer_rows(m, t);
+    build_bursts(t);
   }
   for (uint32_t i = 0; i < L->nasync; i++) {
     uint64_t *v = map_slot(m->async_by_id,

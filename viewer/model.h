@@ -133,6 +133,8 @@ typedef struct ls_vthread {
   uint32_t *ntimer_rows_n;
   unsigned ntimer_rows;
   ls_vmarks lost, blocked;
+  ls_vrow bursts;           /* nextTick / microtask drains: id = callbacks in
+                               the run, cls = tick if any tick ran in it */
   uint64_t nphases;         /* > 0: this thread runs an event loop */
   uint64_t npool;           /* > 0: a thread-pool worker */
   uint64_t last_ts;

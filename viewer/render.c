@@ -246,8 +246,8 @@ static void draw_top(ls_vapp *app) {
       snprintf(sp, sizeof sp, "x1/%.3g", 1.0 / s);
     char lng[32];
     fmt_dur(lng, sizeof lng, (double)app->long_ns);
-    snprintf(buf, sizeof buf, "%s %s   long >= %s", app->playing ? ">" : "||",
-             sp, lng);
+    snprintf(buf, sizeof buf, "%s  speed %s   n/N long >= %s",
+             app->playing ? "playing" : "paused", sp, lng);
     int tw = ls_vtext_width(&app->fonts[0], buf);
     text(app, LS_VFONT_SANS, L->top.w - tw - 8, y, buf,
          app->playing ? CURSOR : TEXT_DIM, 0);
@@ -392,6 +392,27 @@ static void draw_slice_rows(ls_vapp *app, const ls_vlane *ln, const ls_vrow *row
       draw_run(app, &runs_buf[i], s->cls, ls_vmodel_str(m, s->label), y,
                ln->row_h, sel);
     }
+  }
+}
+
+/* Drains: one bar per burst of nextTicks / microtasks with its size. */
+static void draw_bursts_lane(ls_vapp *app, const ls_vlane *ln) {
+  const ls_vrow *row = &app->model.threads[ln->index].bursts;
+  ls_vspans sp = ls_vspans_of_row(row);
+  uint32_t n = ls_vfold(&sp, &app->xm, runs_buf,
+                        sizeof runs_buf / sizeof runs_buf[0]);
+  for (uint32_t i = 0; i < n; i++) {
+    const ls_vslice *b = &row->v[runs_buf[i].first];
+    uint64_t cbs = 0;
+    for (uint32_t k = 0; k < runs_buf[i].count; k++)
+      cbs += row->v[runs_buf[i].first + k].id;
+    char label[48];
+    snprintf(label, sizeof label, "%" PRIu64 " %s", cbs,
+             b->cls == LS_VC_KIND + LS_KIND_TICK ? "ticks+microtasks"
+                                                 : "microtasks");
+    ls_vrun one = runs_buf[i];
+    one.count = 1; /* a drain is drawn whole; the label says how many */
+    draw_run(app, &one, b->cls, label, ln->y, ln->h, false);
   }
 }
 
@@ -582,6 +603,9 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
   case LS_VLANE_ASYNC:
     snprintf(buf, sizeof buf, "await");
     break;
+  case LS_VLANE_BURSTS:
+    snprintf(buf, sizeof buf, "tick/microtask drains");
+    break;
   case LS_VLANE_TIMERS: {
     const ls_vthread *t = &m->threads[ln->index];
     if (t->ntimer_rows > (unsigned)ln->rows)
@@ -650,6 +674,9 @@ static void draw_lane(ls_vapp *app, const ls_vlane *ln) {
     draw_slice_rows(app, ln, t->rows, t->nrows, ln->index, 0);
     break;
   }
+  case LS_VLANE_BURSTS:
+    draw_bursts_lane(app, ln);
+    break;
   case LS_VLANE_ASYNC: {
     const ls_vthread *t = &m->threads[ln->index];
     draw_slice_rows(app, ln, t->async_rows, t->nasync_rows, ln->index,
