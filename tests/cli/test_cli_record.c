@@ -82,3 +82,37 @@ Test(cli_record, passes_the_exit_status_through) {
   unlink(trace);
   free(trace);
 }
+
+/* Flight recorder: a window longer than the run keeps every event; a 5 ms
+ * window cuts slices and flows at its start, and the export still nests. */
+Test(cli_record, flight_recorder) {
+  char *trace = tmp_path(".fxt"), *json = tmp_path(".json"), *err;
+  cr_assert_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--flight", "600",
+                   "--", PROG), 0, "%s", err);
+  free(err);
+  ls_reader *r;
+  char msg[512];
+  cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
+  ls_report rep;
+  cr_assert_eq(ls_report_compute(r, &rep), 0);
+  cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
+  cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
+  cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
+  ls_reader_close(r);
+
+  cr_assert_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--flight", "0.005",
+                   "--", PROG), 0, "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, LS, "export", trace, "-o", json), 0, "%s", err);
+  free(err);
+  char *text = slurp(json, NULL);
+  cJSON *root = cJSON_Parse(text);
+  cr_assert_not_null(root);
+  chrome_drop_flows(root);
+  chrome_summary sum;
+  chrome_check(root, &sum);
+  cJSON_Delete(root);
+  free(text);
+  unlink(trace), unlink(json);
+  free(trace), free(json);
+}

@@ -156,6 +156,15 @@ const cJSON *chrome_events(const cJSON *root) {
   return evs;
 }
 
+void chrome_drop_flows(cJSON *root) {
+  cJSON *evs = (cJSON *)chrome_events(root);
+  for (int k = cJSON_GetArraySize(evs) - 1; k >= 0; k--) {
+    const cJSON *ph = cJSON_GetObjectItem(cJSON_GetArrayItem(evs, k), "ph");
+    if (cJSON_IsString(ph) && strchr("stf", ph->valuestring[0]))
+      cJSON_DeleteItemFromArray(evs, k);
+  }
+}
+
 static const char *str_of(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   return cJSON_IsString(v) ? v->valuestring : NULL;

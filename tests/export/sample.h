@@ -43,6 +43,9 @@ typedef struct chrome_summary {
 } chrome_summary;
 void chrome_check(const cJSON *root, chrome_summary *sum);
 const cJSON *chrome_events(const cJSON *root);
+/* Removes the flow events (s, t, f): for documents where a flow's two ends
+ * may legitimately be apart (split files, a flight-recorder window). */
+void chrome_drop_flows(cJSON *root);
 /* The first event with this ph and name (and tid, unless tid < 0). */
 const cJSON *chrome_find(const cJSON *root, const char *ph, const char *name,
                          long tid);
