@@ -2,7 +2,8 @@
  *
  *   TIME_US  THREAD  TYPE  CATEGORY/NAME  [dur=...]  [id=...]  ARGS
  *
- * TIME_US counts from the first timed record. Thread names come from the
+ * TIME_US counts from the first timed record in the file (negative for a
+ * record of another thread that happened earlier). Thread names come from the
  * trace's name records (kept per thread: memory grows with threads only). */
 #include <getopt.h>
 #include <inttypes.h>
@@ -113,9 +114,11 @@ static bool line_head(ls__dump *d, const ls_reader *r, uint64_t pid,
                       uint64_t tid, uint64_t ticks, const char *type) {
   if (d->has_tid && tid != d->tid)
     return false;
-  uint64_t ns = ls_ticks_to_ns(r, ticks);
-  uint64_t rel = ns >= d->origin_ns ? ns - d->origin_ns : 0;
-  if (rel < d->from_ns || rel > d->to_ns)
+  /* Signed: threads are drained in chunks, so a later record in the file
+   * can be earlier in time than the first one (FORMAT.md). */
+  int64_t rel = (int64_t)(ls_ticks_to_ns(r, ticks) - d->origin_ns);
+  if (rel < 0 ? d->from_ns > 0
+              : (uint64_t)rel < d->from_ns || (uint64_t)rel > d->to_ns)
     return false;
   uint64_t *name = ls_u64map_get(&d->thread_names, ls_u64_mix(pid, tid));
   char thread[64];
