@@ -183,6 +183,58 @@ Test(record, threads_round_trip) {
   free(path);
 }
 
+/* Two threads taking turns: each event is published before the next one is
+ * stamped, so the merged drain must write them in exactly that order,
+ * whichever rings each drain finds them in. */
+#define PP_TURNS 2000
+
+static pthread_mutex_t pp_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pp_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t pp_turn; /* odd: the second thread's turn */
+
+static void *pp_main(void *arg) {
+  uint64_t me = (uint64_t)(intptr_t)arg;
+  pthread_mutex_lock(&pp_lock);
+  for (;;) {
+    while (pp_turn % 2 != me && pp_turn < PP_TURNS)
+      pthread_cond_wait(&pp_cond, &pp_lock);
+    if (pp_turn >= PP_TURNS)
+      break;
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", ++pp_turn, 0);
+    pthread_cond_broadcast(&pp_cond);
+  }
+  pthread_mutex_unlock(&pp_lock);
+  return NULL;
+}
+
+Test(record, threads_merged_in_time_order) {
+  char *path = tmp_trace("order");
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  pthread_t th[2];
+  for (intptr_t k = 0; k < 2; k++)
+    cr_assert_eq(pthread_create(&th[k], NULL, pp_main, (void *)k), 0);
+  for (int k = 0; k < 2; k++)
+    pthread_join(th[k], NULL);
+  cr_assert_eq(ls_trace_stop(), 0);
+  trace tr;
+  trace_load(&tr, path);
+  uint64_t n = 0, last_ts = 0, tids[2] = {0};
+  for (size_t j = 0; j < tr.n; j++) {
+    const ls_event *ev = &tr.recs[j].event;
+    if (tr.recs[j].kind != LS_REC_EVENT)
+      continue;
+    cr_assert_eq(arg_u(ev, "id"), ++n, "file order is not time order");
+    cr_assert_geq(ev->ts, last_ts);
+    last_ts = ev->ts;
+    tids[n % 2] = ev->tid;
+  }
+  cr_assert_eq(n, PP_TURNS);
+  cr_assert_neq(tids[0], tids[1]);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
 /* The file holds the thread's events before and after a restart, each
  * session in its own file. */
 Test(record, restart) {

@@ -231,20 +231,86 @@ static void write_thread_name(ls__session *s, ls__ring *r) {
   }
 }
 
-/* Discard mode: everything published so far. Returns how full the ring was,
- * in 1/1024ths of its capacity. */
-static uint64_t drain_ring(ls__session *s, ls__ring *r) {
-  uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-  uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  if (head != tail)
-    write_thread_name(s, r);
-  for (uint64_t i = tail; i < head; i++) {
-    emit_in_order(s, r, &r->slots[i & r->mask]);
-    if ((i + 1) % LS__TAIL_STEP == 0)
-      atomic_store_explicit(&r->tail, i + 1, memory_order_release);
+static void unlink_ring(ls__ring *r) {
+  pthread_mutex_lock(&ls__rings_lock);
+  ls__ring *p = atomic_load_explicit(&ls__rings, memory_order_relaxed);
+  if (p == r) {
+    atomic_store_explicit(&ls__rings, r->next, memory_order_relaxed);
+  } else {
+    while (p->next != r)
+      p = p->next;
+    p->next = r->next;
   }
-  atomic_store_explicit(&r->tail, head, memory_order_release);
-  return ((head - tail) << 10) / (r->mask + 1);
+  pthread_mutex_unlock(&ls__rings_lock);
+  ls__ring_free(r);
+}
+
+/* Discard mode drains up to LS__MERGE_MAX rings at a time, merged by
+ * timestamp, so a file reads in time order across threads (up to the rare
+ * slot published late after its timestamp was taken). */
+#define LS__MERGE_MAX 64
+
+typedef struct cursor {
+  ls__ring *r;
+  uint64_t next, head;
+  bool done; /* read before head: then head holds everything */
+} cursor;
+
+static void merge(ls__session *s, cursor *c, size_t n) {
+  for (;;) {
+    cursor *min = NULL;
+    uint64_t min_ts = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (c[i].next == c[i].head)
+        continue;
+      uint64_t ts = c[i].r->slots[c[i].next & c[i].r->mask].ts;
+      if (min == NULL || ts < min_ts) {
+        min = &c[i];
+        min_ts = ts;
+      }
+    }
+    if (min == NULL)
+      return;
+    emit_in_order(s, min->r, &min->r->slots[min->next & min->r->mask]);
+    if (++min->next % LS__TAIL_STEP == 0) /* room for the producer early */
+      atomic_store_explicit(&min->r->tail, min->next, memory_order_release);
+  }
+}
+
+/* Everything published so far, and the end of rings whose thread is done
+ * (or of all rings, `last`). Returns how full the fullest ring was, in
+ * 1/1024ths of its capacity. */
+static uint64_t drain_all(ls__session *s, bool last) {
+  uint64_t fullest = 0;
+  ls__ring *r = atomic_load_explicit(&ls__rings, memory_order_acquire);
+  while (r != NULL) {
+    cursor c[LS__MERGE_MAX];
+    size_t n = 0;
+    for (; r != NULL && n < LS__MERGE_MAX; r = r->next) {
+      if (r->gen != s->gen)
+        continue;
+      c[n].r = r;
+      c[n].done = atomic_load_explicit(&r->done, memory_order_acquire);
+      c[n].head = atomic_load_explicit(&r->head, memory_order_acquire);
+      c[n].next = atomic_load_explicit(&r->tail, memory_order_relaxed);
+      uint64_t fill = ((c[n].head - c[n].next) << 10) / (r->mask + 1);
+      fullest = fill > fullest ? fill : fullest;
+      if (c[n].head != c[n].next)
+        write_thread_name(s, r);
+      n++;
+    }
+    merge(s, c, n);
+    for (size_t i = 0; i < n; i++) {
+      atomic_store_explicit(&c[i].r->tail, c[i].head, memory_order_release);
+      if (c[i].done || last) {
+        emit_held(s, c[i].r);
+        emit_pending_lost(s, c[i].r);
+      }
+      if (c[i].done)
+        unlink_ring(c[i].r);
+    }
+  }
+  return fullest;
 }
 
 /* Flight mode: the slots not written yet and younger than the window. */
@@ -273,29 +339,12 @@ static void dump_ring(ls__session *s, ls__ring *r, uint64_t cutoff_ns) {
   r->dumped = head;
 }
 
-static void unlink_ring(ls__ring *r) {
-  pthread_mutex_lock(&ls__rings_lock);
-  ls__ring *p = atomic_load_explicit(&ls__rings, memory_order_relaxed);
-  if (p == r) {
-    atomic_store_explicit(&ls__rings, r->next, memory_order_relaxed);
-  } else {
-    while (p->next != r)
-      p = p->next;
-    p->next = r->next;
-  }
-  pthread_mutex_unlock(&ls__rings_lock);
-  ls__ring_free(r);
-}
-
-typedef enum pass { PASS_DRAIN, PASS_LAST_DRAIN, PASS_DUMP, PASS_REAP } pass;
-
-/* One walk over the registry. Rings whose thread is done are freed once
- * nothing in them can still be written: after a drain (discard mode) or a
- * dump (flight mode), or at once when they belong to an older session. */
-static uint64_t walk(ls__session *s, pass p) {
-  uint64_t fullest = 0;
+/* Flight mode: every ring's window (`dump`), then rings whose thread is
+ * done are freed, since nothing in them can be written any more. Both
+ * modes: rings of an older session are freed once their thread is done. */
+static void walk(ls__session *s, bool dump) {
   uint64_t cutoff = 0;
-  if (p == PASS_DUMP) {
+  if (dump) {
     uint64_t now = ls__clock_to_ns(&s->clock, ls__clock_ticks());
     cutoff = now > s->window_ns ? now - s->window_ns : 0;
   }
@@ -303,24 +352,13 @@ static uint64_t walk(ls__session *s, pass p) {
   while (r != NULL) {
     ls__ring *next = r->next;
     bool done = atomic_load_explicit(&r->done, memory_order_acquire);
-    if (r->gen == s->gen) {
-      if (p == PASS_DRAIN || p == PASS_LAST_DRAIN) {
-        uint64_t fill = drain_ring(s, r);
-        if (fill > fullest)
-          fullest = fill;
-        if (done || p == PASS_LAST_DRAIN) {
-          emit_held(s, r);
-          emit_pending_lost(s, r);
-        }
-      } else if (p == PASS_DUMP) {
-        dump_ring(s, r, cutoff);
-      }
-    }
-    if (done && (r->gen != s->gen || p != PASS_REAP))
+    bool ours = r->gen == s->gen;
+    if (ours && dump)
+      dump_ring(s, r, cutoff);
+    if (done && (!ours || dump))
       unlink_ring(r);
     r = next;
   }
-  return fullest;
 }
 
 /* Sleeps until the fullest ring would be a quarter full again at the rate
@@ -341,7 +379,7 @@ void *ls__writer_main(void *arg) {
   uint64_t last_drain = ls__mono_ns();
   atomic_store(&ls__writer_tid, gettid());
   pthread_setname_np(pthread_self(), "loopscope-wr"); /* 15 chars at most */
-  walk(s, PASS_REAP); /* rings left by earlier sessions */
+  walk(s, false); /* rings left by earlier sessions */
   while (!stop) {
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     bool dump = false;
@@ -361,13 +399,13 @@ void *ls__writer_main(void *arg) {
     bool ready = ls__clock_update(&s->clock, last || dump);
     if (!s->flight) {
       uint64_t now = ls__mono_ns();
-      uint64_t fullest =
-          ready ? walk(s, last ? PASS_LAST_DRAIN : PASS_DRAIN) : 0;
+      uint64_t fullest = ready ? drain_all(s, last) : 0;
+      walk(s, false);
       timeout = ready ? drain_timeout(fullest, now - last_drain)
                       : LS__PERIOD_MS / 4;
       last_drain = now;
     } else {
-      walk(s, dump || last ? PASS_DUMP : PASS_REAP);
+      walk(s, dump || last);
       timeout = ready ? LS__FLIGHT_PERIOD_MS : LS__PERIOD_MS / 4;
     }
     note_error(s, ls_writer_flush(s->w));
