@@ -63,3 +63,28 @@ Test(bpf_usdt, hooks_one_to_one, .timeout = 60) {
   cr_assert_str_eq(line, "iterations 50\n");
   trace_free(&t);
 }
+
+#ifdef LS_RUNTIME_TICKS
+/* The real runtime: its loop as the runtime itself describes it. */
+Test(bpf_usdt, runtime_program, .timeout = 60) {
+  skip_unless_bpf(false);
+  char *argv[] = {LS_RUNTIME_TICKS, NULL};
+  trace t;
+  run_traced(argv, LS_BPF_PHASES, "/tmp/ls-bpf-rt.out", &t);
+  cr_assert(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+  uint64_t tid = (uint64_t)t.pid;
+  size_t iters = count(&t, tid, LS_EV_BEGIN, "loop", "iteration");
+  size_t ticks = count(&t, tid, LS_EV_BEGIN, "interval", NULL);
+  cr_assert_geq(iters, 20, "%zu iterations", iters);
+  cr_assert_eq(ticks, 20, "%zu interval callbacks", ticks);
+  cr_assert_eq(count(&t, tid, LS_EV_BEGIN, "immediate", NULL), 1);
+  cr_assert_eq(count(&t, tid, LS_EV_BEGIN, NULL, NULL),
+               count(&t, tid, LS_EV_END, NULL, NULL));
+  FILE *out = fopen("/tmp/ls-bpf-rt.out", "r");
+  char line[64] = "";
+  cr_assert(out && fgets(line, sizeof(line), out));
+  fclose(out);
+  cr_assert_str_eq(line, "ticks 20\n");
+  trace_free(&t);
+}
+#endif
