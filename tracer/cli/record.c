@@ -117,9 +117,13 @@ int ls_cmd_record(int argc, char **argv) {
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},
       {"flight", required_argument, NULL, 'F'},
-      {"ebpf", no_argument, NULL, 'E'},
       {"help", no_argument, NULL, 'h'},
       {0}};
+  /* --ebpf anywhere before "--" hands every option to attach.c, which knows
+   * eBPF options (--level, ...) this parser does not. */
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--ebpf") == 0)
+      return ls_cmd_record_ebpf(argc, argv);
   const char *out = "loopscope.fxt";
   double flight = 0;
   int c;
@@ -138,8 +142,6 @@ int ls_cmd_record(int argc, char **argv) {
                             optarg);
       break;
     }
-    case 'E':
-      return ls_cmd_record_ebpf(argc, argv);
     case 'h':
       help();
       return 0;
