@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 /* ------------------------------------------------------- round trip */
@@ -374,6 +376,33 @@ Test(record, fork_child_stays_out_of_the_file) {
     if (tr.recs[j].kind == LS_REC_EVENT)
       cr_assert_eq(arg_u(&tr.recs[j].event, "id"), ++n);
   cr_assert_eq(n, 20);
+  trace_free(&tr);
+  unlink(path);
+  free(path);
+}
+
+/* A full disk: recording goes on without blocking, the stop reports the
+ * error, and the file holds whole records up to where the writes failed. */
+Test(record, write_error_is_reported_by_stop) {
+  cr_assert_eq(ls_trace_start("/dev/full", NULL), -ENOSPC);
+  char *path = tmp_trace("fsize");
+  struct rlimit lim = {.rlim_cur = 65536, .rlim_max = RLIM_INFINITY};
+  signal(SIGXFSZ, SIG_IGN); /* write(2) fails with EFBIG instead */
+  cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  for (uint64_t i = 1; i <= 100000; i++)
+    LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+  cr_assert_eq(ls_trace_stop(), -EFBIG);
+  lim.rlim_cur = RLIM_INFINITY;
+  cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  trace tr;
+  trace_load(&tr, path);
+  uint64_t n = 0;
+  for (size_t j = 0; j < tr.n; j++)
+    if (tr.recs[j].kind == LS_REC_EVENT)
+      cr_assert_eq(arg_u(&tr.recs[j].event, "id"), ++n);
+  cr_assert_gt(n, 0);
+  cr_assert_lt(n, 100000);
   trace_free(&tr);
   unlink(path);
   free(path);
