@@ -177,9 +177,12 @@ static void convert_args(ls__importer *im, const cJSON *args, ls_event *e,
   }
 }
 
+/* Times beyond this many microseconds (285 years) are not times. */
+#define LS__TS_MAX_US 9e15
+
 static uint64_t to_ns(const ls__importer *im, double us) {
-  double ns = llround(us * 1000.0) + (double)im->offset_ns;
-  return ns > 0 ? (uint64_t)ns : 0;
+  double ns = us * 1000.0 + (double)im->offset_ns;
+  return ns > 0 ? (uint64_t)(ns + 0.5) : 0; /* < 2^64 given LS__TS_MAX_US */
 }
 
 static int write_flow(ls__importer *im, ls_event_type type, const ls_event *at,
@@ -272,9 +275,8 @@ static int import_event(ls__importer *im, const ls__item *it) {
   case 'X': {
     e.type = LS_EV_COMPLETE;
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(ev, "dur");
-    e.end_ts = to_ns(im, it->ts + (cJSON_IsNumber(dur) && dur->valuedouble > 0
-                                       ? dur->valuedouble
-                                       : 0));
+    double d = cJSON_IsNumber(dur) ? dur->valuedouble : 0;
+    e.end_ts = to_ns(im, it->ts + (d > 0 && d < LS__TS_MAX_US ? d : 0));
     convert_args(im, args, &e, false);
     return write_slice(im, ev, &e);
   }
@@ -372,7 +374,7 @@ int ls_import_chrome(const char *json, size_t len, const char *name, int fd,
     /* Metadata events need no time. */
     bool meta = ph && ph[0] == 'M';
     if (!ph || !ph[0] || ph[1] || (!cJSON_IsNumber(ts) && !meta) ||
-        (cJSON_IsNumber(ts) && !isfinite(ts->valuedouble))) {
+        (cJSON_IsNumber(ts) && !(fabs(ts->valuedouble) < LS__TS_MAX_US))) {
       stats->bad++;
       continue;
     }
@@ -385,7 +387,7 @@ int ls_import_chrome(const char *json, size_t len, const char *name, int fd,
   }
   if (rc == 0) {
     qsort(items, count, sizeof *items, by_time);
-    im.offset_ns = min_ts < 0 ? -llround(min_ts * 1000.0) : 0;
+    im.offset_ns = min_ts < 0 ? (int64_t)(-min_ts * 1000.0 + 0.5) : 0;
     rc = ls_writer_open(&im.w, fd, 1000000000, "import");
     if (rc == 0)
       rc = ls_writer_meta(im.w, "imported_from", name);

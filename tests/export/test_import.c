@@ -1,0 +1,125 @@
+/* ls_import_chrome on small documents, read back with the trace reader. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loopscope/export.h"
+#include "sample.h"
+
+typedef struct imported {
+  ls_import_stats st;
+  int rc;
+  char err[512];
+  char *path;
+} imported;
+
+static imported import(const char *json) {
+  imported im = {.path = tmp_path(".fxt")};
+  int fd = open(im.path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert_geq(fd, 0);
+  im.rc = ls_import_chrome(json, strlen(json), "doc.json", fd, &im.st, im.err,
+                           sizeof im.err);
+  close(fd);
+  return im;
+}
+
+/* The events of the imported trace, in order. */
+static size_t read_events(const imported *im, ls_reader **r, ls_record *out,
+                          size_t max) {
+  char err[512];
+  cr_assert_eq(ls_reader_open(r, im->path, err, sizeof err), 0, "%s", err);
+  size_t n = 0;
+  ls_record rec;
+  while (ls_reader_next(*r, &rec) == LS_FMT_OK)
+    if (rec.kind == LS_REC_EVENT && n < max)
+      out[n++] = rec;
+  return n;
+}
+
+static void done(imported *im, ls_reader *r) {
+  if (r)
+    ls_reader_close(r);
+  unlink(im->path);
+  free(im->path);
+}
+
+Test(import, empty_array_is_an_empty_trace) {
+  imported im = import("[]");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  cr_expect_eq(im.st.events, 0);
+  ls_reader *r;
+  ls_record ev[1];
+  cr_expect_eq(read_events(&im, &r, ev, 1), 0);
+  cr_expect_str_eq(ls_reader_info(r)->source, "import");
+  done(&im, r);
+}
+
+Test(import, bad_events_are_counted_not_fatal) {
+  imported im = import(
+      "{\"traceEvents\":[1, \"x\", {\"ph\":\"X\"}, {\"ts\":1},"
+      " {\"ph\":\"XY\",\"ts\":1}, {\"ph\":\"i\",\"ts\":1e300},"
+      " {\"ph\":\"b\",\"ts\":2,\"name\":\"no id\"},"
+      " {\"ph\":\"i\",\"ts\":3,\"name\":\"ok\",\"pid\":1,\"tid\":1}]}");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  cr_expect_eq(im.st.events, 8);
+  cr_expect_eq(im.st.bad, 7);
+  cr_expect_eq(im.st.written, 1);
+  done(&im, NULL);
+}
+
+Test(import, negative_times_are_rebased_and_sorted) {
+  imported im = import(
+      "[{\"ph\":\"i\",\"name\":\"late\",\"ts\":5,\"pid\":1,\"tid\":1},"
+      " {\"ph\":\"i\",\"name\":\"early\",\"ts\":-5.5,\"pid\":1,\"tid\":1}]");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  ls_reader *r;
+  ls_record ev[4];
+  cr_assert_eq(read_events(&im, &r, ev, 4), 2);
+  cr_expect_str_eq(ev[0].event.name, "early");
+  cr_expect_eq(ls_ticks_to_ns(r, ev[0].event.ts), 0);
+  cr_expect_eq(ls_ticks_to_ns(r, ev[1].event.ts), 10500);
+  done(&im, r);
+}
+
+Test(import, ids_strings_and_args) {
+  imported im = import(
+      "[{\"ph\":\"b\",\"name\":\"req\",\"cat\":\"net\",\"ts\":1,\"pid\":\"srv\","
+      "  \"tid\":\"io\",\"id\":\"abc\"},"
+      " {\"ph\":\"e\",\"name\":\"req\",\"cat\":\"net\",\"ts\":2,\"pid\":\"srv\","
+      "  \"tid\":\"io\",\"id\":\"abc\"},"
+      " {\"ph\":\"n\",\"name\":\"req\",\"ts\":1.5,\"pid\":\"srv\",\"tid\":\"io\","
+      "  \"id2\":{\"global\":\"0x1f\"}},"
+      " {\"ph\":\"i\",\"name\":\"many\",\"ts\":3,\"pid\":1,\"tid\":1,\"args\":"
+      "  {\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+      "   \"j\":10,\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,"
+      "   \"big\":1e300}}]");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  cr_expect_eq(im.st.args_cut, 3);
+  cr_expect_eq(im.st.names, 2, "the string pid and tid are named");
+  ls_reader *r;
+  ls_record ev[8];
+  cr_assert_eq(read_events(&im, &r, ev, 8), 4);
+  cr_expect_eq(ev[0].event.type, LS_EV_ASYNC_BEGIN);
+  cr_expect_eq(ev[2].event.type, LS_EV_ASYNC_END);
+  cr_expect_eq(ev[0].event.id, ev[2].event.id, "the same string, the same id");
+  cr_expect_eq(ev[1].event.id, 0x1f);
+  cr_expect_eq(ev[0].event.pid, ev[1].event.pid);
+  cr_expect_gt(ev[0].event.pid, UINT64_C(0xffffffff), "synthetic pid");
+  cr_expect_eq(ev[3].event.nargs, LS_MAX_ARGS);
+  cr_expect_eq(ls_arg_i64(ls_event_arg(&ev[3].event, "o")), 15);
+  done(&im, r);
+}
+
+Test(import, errors_name_the_document) {
+  imported im = import("{\"traceEvents\": [ {\"ph\": ");
+  cr_expect_eq(im.rc, -1);
+  cr_expect_not_null(strstr(im.err, "doc.json: not valid JSON"), "%s", im.err);
+  done(&im, NULL);
+  im = import("42");
+  cr_expect_eq(im.rc, -1);
+  cr_expect_not_null(strstr(im.err, "doc.json: not a Chrome trace"), "%s",
+                     im.err);
+  done(&im, NULL);
+}
