@@ -25,7 +25,7 @@ Test(cli_record, runtime_program_end_to_end) {
   char msg[512];
   cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
   ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep), 0);
+  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
   cr_expect_str_eq(rep.source, "runtime");
   cr_expect_gt(rep.iterations, 0);
   cr_expect_eq(rep.phase_count[LS_PHASE_POLL], rep.iterations);
@@ -94,7 +94,7 @@ Test(cli_record, flight_recorder) {
   char msg[512];
   cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
   ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep), 0);
+  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
   cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
   cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
   cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);

@@ -91,7 +91,7 @@ Test(report, known_figures) {
   char err[512];
   cr_assert_eq(ls_reader_open(&r, path, err, sizeof err), 0, "%s", err);
   ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep), 0);
+  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
 
   cr_expect_eq(rep.iterations, 2);
   cr_expect_eq(rep.phases_outside_ns, 100000);

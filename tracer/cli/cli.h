@@ -35,13 +35,16 @@ int ls_cli_finish_trace(const char *cmd, const char *path, ls_reader *r,
 const char *ls_cli_fmt_dur(char *buf, size_t len, uint64_t ns);
 
 /* Progress on stderr, only when stderr is a terminal, at most 5 times a
- * second; ls_cli_progress_done clears the line. */
+ * second; ls_cli_progress_done clears the line. `streams_stdout`: the command
+ * writes its output to stdout as it goes, so no progress when that is a
+ * terminal too (it would garble the output). */
 typedef struct ls_cli_progress {
   const char *what;
   bool tty, shown;
   uint64_t last_ns;
 } ls_cli_progress;
-void ls_cli_progress_init(ls_cli_progress *p, const char *what);
+void ls_cli_progress_init(ls_cli_progress *p, const char *what,
+                          bool streams_stdout);
 void ls_cli_progress_update(ls_cli_progress *p, uint64_t done, uint64_t total);
 void ls_cli_progress_done(ls_cli_progress *p);
 

@@ -265,8 +265,17 @@ int ls_cmd_dump(int argc, char **argv) {
   if ((rc = ls_cli_open_trace("dump", path, &r)) == 0) {
     ls_record rec;
     int status = LS_FMT_OK;
-    while (d.printed < d.limit && (status = ls_reader_next(r, &rec)) == LS_FMT_OK)
+    ls_cli_progress progress;
+    ls_cli_progress_init(&progress, "dump", true);
+    for (uint64_t n = 1; d.printed < d.limit &&
+                         (status = ls_reader_next(r, &rec)) == LS_FMT_OK;
+         n++) {
       dump_record(&d, r, &rec);
+      if ((n & 0xffff) == 0)
+        ls_cli_progress_update(&progress, ls_reader_offset(r),
+                               ls_reader_size(r));
+    }
+    ls_cli_progress_done(&progress);
     if (d.printed >= d.limit)
       status = LS_FMT_OK;
     fflush(stdout);

@@ -102,7 +102,7 @@ int ls_cmd_export(int argc, char **argv) {
     return 1;
   }
   ls_cli_progress progress;
-  ls_cli_progress_init(&progress, "export");
+  ls_cli_progress_init(&progress, "export", strcmp(out, "-") == 0);
   ls_export_opts opts = {.split_bytes = split,
                          .progress = on_progress,
                          .progress_ctx = &progress,

@@ -142,8 +142,11 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void ls_cli_progress_init(ls_cli_progress *p, const char *what) {
-  *p = (ls_cli_progress){.what = what, .tty = isatty(STDERR_FILENO) == 1,
+void ls_cli_progress_init(ls_cli_progress *p, const char *what,
+                          bool streams_stdout) {
+  *p = (ls_cli_progress){.what = what,
+                         .tty = isatty(STDERR_FILENO) == 1 &&
+                                !(streams_stdout && isatty(STDOUT_FILENO) == 1),
                          .last_ns = now_ns()};
 }
 

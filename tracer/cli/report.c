@@ -264,7 +264,8 @@ static void see_time(ls_report *rep, uint64_t ns) {
   rep->records++;
 }
 
-int ls_report_compute(ls_reader *r, ls_report *rep) {
+int ls_report_compute(ls_reader *r, ls_report *rep,
+                      ls_cli_progress *progress) {
   ls__rstate s = {.r = r, .rep = rep};
   *rep = (ls_report){.source = ls_reader_info(r)->source};
   ls_record rec;
@@ -290,7 +291,11 @@ int ls_report_compute(ls_reader *r, ls_report *rep) {
       status = LS_FMT_ENOMEM;
       break;
     }
+    if (progress && (rep->records & 0xffff) == 0)
+      ls_cli_progress_update(progress, ls_reader_offset(r), ls_reader_size(r));
   }
+  if (progress)
+    ls_cli_progress_done(progress);
   rep->dropped_bytes = ls_reader_dropped(r);
   rep->loop_ns = rep->iterations ? rep->iterations_ns + rep->phases_outside_ns
                                  : rep->last_ns - rep->first_ns;
@@ -433,7 +438,9 @@ int ls_cmd_report(int argc, char **argv) {
   if (ls_cli_open_trace("report", path, &r))
     return 1;
   ls_report rep;
-  int status = ls_report_compute(r, &rep);
+  ls_cli_progress progress;
+  ls_cli_progress_init(&progress, "report", false);
+  int status = ls_report_compute(r, &rep, &progress);
   ls_report_print(&rep, path, stdout);
   fflush(stdout);
   int rc;

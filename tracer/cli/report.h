@@ -8,6 +8,8 @@
 
 #include "loopscope/format.h"
 
+struct ls_cli_progress;
+
 #define LS_REPORT_LONGEST 10
 
 /* Nearest-rank percentiles: pN is the smallest sample with at least N% of
@@ -48,7 +50,8 @@ typedef struct ls_report {
 
 /* Reads r to the end. Returns 0, or the reader's (negative) error after
  * computing figures from everything before it. */
-int ls_report_compute(ls_reader *r, ls_report *rep);
+int ls_report_compute(ls_reader *r, ls_report *rep,
+                      struct ls_cli_progress *progress /* or NULL */);
 void ls_report_print(const ls_report *rep, const char *path, FILE *out);
 
 #endif
