@@ -25,9 +25,9 @@ pthread_mutex_t ls__rings_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Bumped by every start: a thread whose ring has another generation attaches
  * a new ring on its next event. */
 static _Atomic uint32_t session_gen;
-/* What a new ring looks like; written before session_gen (release). */
-static unsigned session_slots;
-static bool session_flight;
+/* What a new ring looks like; stored before session_gen (release). */
+static _Atomic unsigned session_slots;
+static _Atomic bool session_flight;
 
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static ls__session *session;          /* under session_lock */
@@ -58,8 +58,10 @@ __attribute__((noinline, cold)) static ls__ring *ring_attach(void) {
     atomic_store_explicit(&old->done, true, memory_order_release);
   tls_ring = NULL;
   uint32_t gen = atomic_load_explicit(&session_gen, memory_order_acquire);
-  ls__ring *r = ls__ring_new(session_slots, session_flight, gen,
-                             (uint64_t)gettid());
+  ls__ring *r = ls__ring_new(
+      atomic_load_explicit(&session_slots, memory_order_relaxed),
+      atomic_load_explicit(&session_flight, memory_order_relaxed), gen,
+      (uint64_t)gettid());
   if (r == NULL) {
     atomic_fetch_add_explicit(&ls__lost_total, 1, memory_order_relaxed);
     return NULL;
@@ -300,8 +302,8 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   if (rc != 0)
     goto fail_writer;
 
-  session_slots = slots;
-  session_flight = s->flight;
+  atomic_store_explicit(&session_slots, slots, memory_order_relaxed);
+  atomic_store_explicit(&session_flight, s->flight, memory_order_relaxed);
   s->gen = atomic_fetch_add_explicit(&session_gen, 1, memory_order_release) + 1;
   atomic_store(&ls__lost_total, 0);
 
