@@ -616,6 +616,19 @@ open_failed:
   return -1;
 }
 
+/* The thread group (process) of a thread id, or -1. */
+static pid_t process_of(pid_t tid) {
+  char path[64], line[128];
+  long tgid = -1;
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+  FILE *f = fopen(path, "re");
+  while (f && fgets(line, sizeof(line), f) && sscanf(line, "Tgid: %ld", &tgid) != 1)
+    ;
+  if (f)
+    fclose(f);
+  return (pid_t)tgid;
+}
+
 int ls_bpf_open(ls_bpf **bp, const ls_bpf_opts *opts, ls_writer *w, char *err,
                 size_t errlen) {
   char exe[PATH_MAX], proc[64];
@@ -644,16 +657,23 @@ int ls_bpf_open(ls_bpf **bp, const ls_bpf_opts *opts, ls_writer *w, char *err,
     return -1;
   }
   b->o = *opts;
+  /* A thread id names its process: trace all of it. */
+  pid_t tgid = process_of(opts->pid);
+  if (tgid > 0 && tgid != opts->pid) {
+    say(b, "%d is a thread of process %d: tracing the process", (int)opts->pid,
+        (int)tgid);
+    b->o.pid = tgid;
+  }
   b->lost_fd = -1;
   libbpf_set_print(libbpf_print);
   if (find_target(b, exe, err, errlen) < 0 || load(b, err, errlen) < 0)
     goto fail;
   ls__conv_opts co = {
-    .w = w, .tgid = (uint32_t)opts->pid, .threshold_ns = opts->threshold_ns,
+    .w = w, .tgid = (uint32_t)b->o.pid, .threshold_ns = opts->threshold_ns,
     .lateness = ls__uv.known, .log = log_conv, .log_ctx = b,
   };
   const char *base = strrchr(exe, '/');
-  ls_writer_process_name(w, (uint64_t)opts->pid, base ? base + 1 : exe);
+  ls_writer_process_name(w, (uint64_t)b->o.pid, base ? base + 1 : exe);
   if (ls__conv_new(&b->conv, &co) < 0) {
     snprintf(err, errlen, "out of memory");
     goto fail;
