@@ -208,9 +208,14 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
 
   int row_h = line_h + 6;
   for (int pass = 0; pass < 2; pass++) {
-    for (unsigned ti = 0; ti < m->nthreads; ti++)
-      if (m->threads[ti].pinned == (pass == 0))
-        thread_lanes(L, m, ti, row_h);
+    /* Event loops first, then thread-pool workers, then other threads. */
+    for (int rank = 0; rank < 3; rank++)
+      for (unsigned ti = 0; ti < m->nthreads; ti++) {
+        const ls_vthread *t = &m->threads[ti];
+        int r = t->nphases ? 0 : t->npool ? 1 : 2;
+        if (t->pinned == (pass == 0) && r == rank)
+          thread_lanes(L, m, ti, row_h);
+      }
     for (unsigned ci = 0; ci < m->ncounters; ci++) {
       const ls_vcounter *c = &m->counters[ci];
       if (c->pinned != (pass == 0))

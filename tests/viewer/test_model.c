@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "layout.h"
 #include "loopscope/format.h"
 #include "model.h"
@@ -34,106 +35,6 @@ static void teardown(void) {
   unlink(path);
 }
 
-/* ---- an independent reading of the trace ---- */
-
-typedef struct ev_fact {
-  uint64_t ts, id;
-  char name[32];
-  char cat[16];
-  int type;
-} ev_fact;
-
-static ev_fact *facts;
-static size_t nfacts;
-
-static void read_facts(void) {
-  ls_reader *r;
-  char err[256];
-  cr_assert_eq(ls_reader_open(&r, path, err, sizeof err), 0, "%s", err);
-  ls_record rec;
-  size_t cap = 0;
-  nfacts = 0;
-  while (ls_reader_next(r, &rec) == LS_FMT_OK) {
-    if (rec.kind != LS_REC_EVENT)
-      continue;
-    const ls_event *e = &rec.event;
-    if (nfacts == cap) {
-      cap = cap ? cap * 2 : 1024;
-      facts = realloc(facts, cap * sizeof *facts);
-    }
-    ev_fact *f = &facts[nfacts++];
-    memset(f, 0, sizeof *f);
-    f->ts = e->ts; /* 1e9 ticks per second: ticks are ns */
-    const ls_arg *id = ls_event_arg(e, "id");
-    f->id = id ? ls_arg_u64(id) : e->id;
-    snprintf(f->name, sizeof f->name, "%s", e->name ? e->name : "");
-    snprintf(f->cat, sizeof f->cat, "%s", e->category ? e->category : "");
-    f->type = e->type;
-  }
-  ls_reader_close(r);
-}
-
-static bool is_callback(const ev_fact *f) {
-  return f->type == LS_EV_BEGIN && ls_kind_from_name(f->cat) >= 0;
-}
-
-static int queue_of(const char *sched_name) {
-  if (strcmp(sched_name, "setTimeout") == 0)
-    return LS_VQ_TIMERS;
-  if (strcmp(sched_name, "setImmediate") == 0)
-    return LS_VQ_IMMEDIATES;
-  if (strcmp(sched_name, "nextTick") == 0)
-    return LS_VQ_TICKS;
-  if (strcmp(sched_name, "then") == 0 ||
-      strcmp(sched_name, "queueMicrotask") == 0)
-    return LS_VQ_MICROTASKS;
-  return LS_VQ_IO;
-}
-
-/* Callback starts by async id (sorted), so a sched instant finds its run. */
-typedef struct run_at {
-  uint64_t id, ts;
-} run_at;
-static run_at *runs_by_id;
-static size_t nruns;
-
-static int cmp_run(const void *a, const void *b) {
-  const run_at *x = a, *y = b;
-  return x->id != y->id ? (x->id > y->id) - (x->id < y->id)
-                        : (x->ts > y->ts) - (x->ts < y->ts);
-}
-
-static void index_runs(void) {
-  runs_by_id = malloc((nfacts + 1) * sizeof *runs_by_id);
-  nruns = 0;
-  for (size_t i = 0; i < nfacts; i++)
-    if (is_callback(&facts[i]))
-      runs_by_id[nruns++] = (run_at){facts[i].id, facts[i].ts};
-  qsort(runs_by_id, nruns, sizeof *runs_by_id, cmp_run);
-}
-
-/* What waits at t: scheduled at or before t, its callback not begun by t. */
-static void expected_queues(uint64_t t, uint64_t counts[LS_VQ_COUNT]) {
-  memset(counts, 0, LS_VQ_COUNT * sizeof counts[0]);
-  for (size_t i = 0; i < nfacts; i++) {
-    const ev_fact *s = &facts[i];
-    if (s->type != LS_EV_INSTANT || strcmp(s->cat, "sched") != 0 || s->ts > t)
-      continue;
-    run_at key = {s->id, 0};
-    size_t lo = 0, hi = nruns;
-    while (lo < hi) { /* first run with this id */
-      size_t mid = (lo + hi) / 2;
-      if (cmp_run(&runs_by_id[mid], &key) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    bool ran = lo < nruns && runs_by_id[lo].id == s->id && runs_by_id[lo].ts <= t;
-    if (!ran)
-      counts[queue_of(s->name)]++;
-  }
-}
-
 TestSuite(model, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(model, loads_every_event_into_sorted_rows) {
@@ -141,10 +42,12 @@ Test(model, loads_every_event_into_sorted_rows) {
   cr_assert_eq(atomic_load(&model.state), LS_VLOAD_DONE);
   int lt = ls_vstate_loop_thread(&model);
   cr_assert_geq(lt, 0);
-  read_facts();
+  ls_expect x;
+  ls_expect_read(&x, path);
   uint64_t phases = 0, in_model = 0;
-  for (size_t i = 0; i < nfacts; i++)
-    phases += facts[i].type == LS_EV_BEGIN && strcmp(facts[i].cat, "phase") == 0;
+  for (size_t i = 0; i < x.nfacts; i++)
+    phases += x.facts[i].type == LS_EV_BEGIN &&
+              strcmp(x.facts[i].cat, "phase") == 0;
   for (unsigned ti = 0; ti < model.nthreads; ti++) {
     const ls_vthread *t = &model.threads[ti];
     for (unsigned r = 0; r < t->nrows; r++)
@@ -159,25 +62,24 @@ Test(model, loads_every_event_into_sorted_rows) {
   }
   cr_assert_eq(in_model, phases);
   cr_assert_eq(sizeof(ls_vslice), 32, "a slice stays 32 bytes");
-  free(facts);
-  facts = NULL;
+  ls_expect_free(&x);
 }
 
 Test(model, loop_state_matches_the_trace) {
-  read_facts();
-  index_runs();
+  ls_expect x;
+  ls_expect_read(&x, path);
   int lt = ls_vstate_loop_thread(&model);
   static ls_vstate st;
   unsigned nonempty = 0;
-  /* At every callback start (queues change there) and between them. */
-  for (size_t i = 0, k = 0; i < nfacts && k < 150; i++) {
-    if (!is_callback(&facts[i]) || i % 7)
+  /* At every 7th callback start (queues change there) and just after. */
+  for (size_t i = 0, k = 0; i < x.nfacts && k < 150; i++) {
+    if (!ls_expect_is_callback(&x.facts[i]) || i % 7)
       continue;
     k++;
     for (int d = 0; d < 2; d++) {
-      uint64_t t = facts[i].ts + (uint64_t)d * 1500;
+      uint64_t t = x.facts[i].ts + (uint64_t)d * 1500;
       uint64_t want[LS_VQ_COUNT];
-      expected_queues(t, want);
+      ls_expect_queues(&x, t, want);
       ls_vstate_at(&model, lt, t, &st);
       for (int q = 0; q < LS_VQ_COUNT; q++) {
         cr_assert_eq(st.q[q].total, want[q], "t=%lu queue %s: %lu, want %lu",
@@ -192,9 +94,7 @@ Test(model, loop_state_matches_the_trace) {
   for (uint32_t i = 1; i < st.q[LS_VQ_TIMERS].n; i++)
     cr_assert_leq(st.q[LS_VQ_TIMERS].v[i - 1].t_due,
                   st.q[LS_VQ_TIMERS].v[i].t_due);
-  free(runs_by_id);
-  free(facts);
-  facts = NULL;
+  ls_expect_free(&x);
 }
 
 Test(model, phase_at_an_instant) {
@@ -253,15 +153,17 @@ Test(model, folding_counts_what_it_hides) {
 }
 
 Test(model, search_and_long_callbacks) {
-  read_facts();
+  ls_expect x;
+  ls_expect_read(&x, path);
   uint64_t first_fs = UINT64_MAX, first_busy = UINT64_MAX;
-  for (size_t i = 0; i < nfacts; i++) {
-    if (facts[i].type != LS_EV_BEGIN)
+  for (size_t i = 0; i < x.nfacts; i++) {
+    const ev_fact *f = &x.facts[i];
+    if (f->type != LS_EV_BEGIN)
       continue;
-    if (strcmp(facts[i].name, "fs.read") == 0 && facts[i].ts < first_fs)
-      first_fs = facts[i].ts;
-    if (strcmp(facts[i].name, "busyWait") == 0 && facts[i].ts < first_busy)
-      first_busy = facts[i].ts;
+    if (strcmp(f->name, "fs.read") == 0 && f->ts < first_fs)
+      first_fs = f->ts;
+    if (strcmp(f->name, "busyWait") == 0 && f->ts < first_busy)
+      first_busy = f->ts;
   }
   ls_vref r = ls_vmodel_search(&model, "FS.READ", model.t_min, true);
   const ls_vslice *s = ls_vmodel_slice(&model, r);
@@ -279,8 +181,7 @@ Test(model, search_and_long_callbacks) {
   /* N from after it comes back to it. */
   r = ls_vmodel_next_long(&model, s->t0 + 1, 10000000, false);
   cr_assert_eq(ls_vmodel_slice(&model, r)->t0, first_busy);
-  free(facts);
-  facts = NULL;
+  ls_expect_free(&x);
 }
 
 Test(model, marks_and_timers_lane) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "expect.h"
 #include "loopscope/format.h"
 #include "synth.h"
 
@@ -312,8 +313,7 @@ static void chrome_json_renders(void) {
 }
 #endif
 
-/* One test for every run of the binary: Criterion 2.4's runner leaks a
- * little (LeakSanitizer reports it) when two such tests end together. */
+/* The binary end to end: bad input of every kind, then Chrome JSON. */
 Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
   char p[256], png[256], args[700], out[4096];
   snprintf(p, sizeof p, "/tmp/ls-viewer-bin-%d.fxt", (int)getpid());
@@ -367,3 +367,83 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
 #endif
 }
 
+
+#ifdef LS_RUNTIME_PROG
+/* A real program on the runtime, traced with LOOPSCOPE_TRACE: it loads, its
+ * phases are drawn in their colours, and the loop state between any two
+ * events is what its sched instants and callbacks say. */
+Test(runtime, a_traced_program_replays, .timeout = 60) {
+  char trace[128];
+  snprintf(trace, sizeof trace, "/tmp/ls-viewer-runtime-%d.fxt", (int)getpid());
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    setenv("LOOPSCOPE_TRACE", trace, 1);
+    execl(LS_RUNTIME_PROG, LS_RUNTIME_PROG, (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the program ran");
+
+  cr_assert_eq(ls_vapp_init(&app, 1280, 800, false), 0);
+  cr_assert_eq(ls_vapp_load(&app, trace), 0);
+  ls_vapp_wait_loaded(&app);
+  ls_vmodel *m = &app.model;
+  cr_assert_eq(atomic_load(&m->state), LS_VLOAD_DONE, "%s", m->error);
+  int lt = ls_vstate_loop_thread(m);
+  cr_assert_geq(lt, 0);
+  unsigned pool = 0;
+  for (unsigned i = 0; i < m->nthreads; i++)
+    pool += m->threads[i].npool > 0;
+  cr_assert_geq(pool, 1, "fs reads ran on a worker");
+
+  ls_expect x;
+  ls_expect_read(&x, trace);
+  static ls_vstate vs;
+  unsigned checked = 0, queued = 0;
+  for (size_t i = 0; i + 1 < x.nfacts; i++) {
+    if (!ls_expect_is_callback(&x.facts[i]))
+      continue;
+    /* halfway to the next event: away from any boundary */
+    uint64_t t0 = x.facts[i].ts, t1 = x.facts[i + 1].ts;
+    if (t1 < t0 + 8)
+      continue;
+    uint64_t t = t0 + (t1 - t0) / 2, want[LS_VQ_COUNT];
+    ls_expect_queues(&x, t, want);
+    ls_vstate_at(m, lt, t, &vs);
+    for (int q = 0; q < LS_VQ_COUNT; q++) {
+      cr_assert_eq(vs.q[q].total, want[q], "t=%lu %s", (unsigned long)t,
+                   ls_vqueue_names[q]);
+      queued += want[q] > 0;
+    }
+    checked++;
+  }
+  cr_assert_gt(checked, 20);
+  cr_assert_gt(queued, 5);
+  ls_expect_free(&x);
+
+  /* The longest poll phase, zoomed to a third of the view, in poll blue. */
+  ls_vref r = {-1, 0, 0};
+  const ls_vthread *t = &m->threads[lt];
+  for (unsigned row = 0; row < t->nrows; row++)
+    for (uint32_t i = 0; i < t->rows[row].n; i++) {
+      const ls_vslice *s = &t->rows[row].v[i];
+      const ls_vslice *best = ls_vmodel_slice(m, r);
+      if (s->cls == LS_VC_PHASE + LS_PHASE_POLL &&
+          (!best || s->t1 - s->t0 > best->t1 - best->t0))
+        r = (ls_vref){lt, (int)row, i};
+    }
+  const ls_vslice *poll = ls_vmodel_slice(m, r);
+  cr_assert_not_null(poll);
+  uint64_t d = poll->t1 - poll->t0;
+  ls_vapp_set_view(&app, poll->t0 - d, poll->t1 + d);
+  app.follow_load = false;
+  ls_vapp_frame(&app);
+  int y = ls_vlayout_row_y(&app.layout, lt, r.row) + app.layout.line_h + 6 - 2;
+  int xm = (int)((ls_vxmap_x(&app.xm, poll->t0) + ls_vxmap_x(&app.xm, poll->t1)) / 2);
+  cr_assert_eq(pixel(xm, y), ls_vcolor_of_class(poll->cls));
+  ls_vapp_free(&app);
+  unlink(trace);
+}
+#endif
