@@ -180,3 +180,23 @@ Test(bpf_cli, refusals) {
   cr_assert_eq(wait_exit(spawn(help, "/tmp/ls-cli-help.out", NULL)), 0);
   file_contains("/tmp/ls-cli-help.out", "--level");
 }
+
+Test(bpf_cli, record_a_script_traces_its_interpreter) {
+  skip_unless_bpf(true);
+  char path[512];
+  snprintf(path, sizeof(path), "%s/tests/bpf/js/shebang.js", LS_SOURCE_DIR);
+  char *argv[] = {LS_CLI, "record", "--ebpf", "-o", "/tmp/ls-cli-sb.fxt", "--",
+                  path, NULL};
+  cr_assert_eq(wait_exit(spawn(argv, "/tmp/ls-cli-sb.out", "/tmp/ls-cli-sb.err")), 0);
+  file_contains("/tmp/ls-cli-sb.out", "shebang 10");
+  ls_reader *r;
+  ls_record rec;
+  char err[256];
+  pid_t pid = 0;
+  cr_assert_eq(ls_reader_open(&r, "/tmp/ls-cli-sb.fxt", err, sizeof(err)), 0);
+  while (ls_reader_next(r, &rec) == LS_FMT_OK && !pid)
+    if (rec.kind == LS_REC_PROCESS_NAME)
+      pid = (pid_t)rec.pid;
+  ls_reader_close(r);
+  check_trace("/tmp/ls-cli-sb.fxt", pid);
+}

@@ -44,15 +44,37 @@ static int resolve_exe(const char *name, char *out, size_t outlen) {
   return -1;
 }
 
+/* `node app.js` often comes as ./app.js with "#!/usr/bin/env node": the
+ * probes go into the interpreter. One level, as the kernel does it. */
+static void script_interpreter(const char *path, char *exe, size_t len) {
+  char line[512];
+  FILE *f = fopen(path, "re");
+  snprintf(exe, len, "%s", path);
+  if (!f)
+    return;
+  if (fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!') {
+    char *save;
+    char *interp = strtok_r(line + 2, " \t\r\n", &save);
+    char *arg = interp ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+    const char *base = interp ? strrchr(interp, '/') : NULL;
+    if (base && !strcmp(base + 1, "env") && arg && arg[0] != '-')
+      resolve_exe(arg, exe, len); /* #!/usr/bin/env node */
+    else if (interp)
+      snprintf(exe, len, "%s", interp);
+  }
+  fclose(f);
+}
+
 int ls_bpf_spawn(ls_bpf_child *c, char *const argv[], char *err,
                  size_t errlen) {
   int go[2], ex[2];
   memset(c, 0, sizeof(*c));
   c->pid = -1;
-  if (resolve_exe(argv[0], c->exe, sizeof(c->exe)) < 0) {
+  if (resolve_exe(argv[0], c->path, sizeof(c->path)) < 0) {
     snprintf(err, errlen, "%s: command not found or not executable", argv[0]);
     return -1;
   }
+  script_interpreter(c->path, c->exe, sizeof(c->exe));
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -1;
@@ -76,7 +98,7 @@ int ls_bpf_spawn(ls_bpf_child *c, char *const argv[], char *err,
     signal(SIGTERM, SIG_DFL);
     while (read(go[0], &byte, 1) < 0 && errno == EINTR)
       ;
-    execv(c->exe, argv);
+    execv(c->path, argv);
     int e = errno;
     ssize_t unused = write(ex[1], &e, sizeof(e));
     (void)unused;
@@ -100,7 +122,7 @@ int ls_bpf_spawn_go(ls_bpf_child *c, char *err, size_t errlen) {
   close(c->err_fd);
   c->err_fd = -1;
   if (n == (ssize_t)sizeof(e)) {
-    snprintf(err, errlen, "cannot run %s: %s", c->exe, strerror(e));
+    snprintf(err, errlen, "cannot run %s: %s", c->path, strerror(e));
     waitpid(c->pid, NULL, 0);
     return -1;
   }

@@ -79,7 +79,9 @@ typedef struct ls_bpf_child {
   pid_t pid;
   int go_fd;           /* write end: the child execs when it closes */
   int err_fd;          /* read end: errno from a failed exec, or EOF */
-  char exe[4096];      /* argv[0] resolved through PATH */
+  char path[4096];     /* argv[0] resolved through PATH: what is exec'd */
+  char exe[4096];      /* the ELF file that will run: path, or the
+                          interpreter of a "#!" script (env resolved) */
 } ls_bpf_child;
 
 /* Forks argv (argv[0] searched in PATH). Returns 0, or -1 with err. */
