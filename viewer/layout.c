@@ -140,25 +140,27 @@ static ls_vlane *add_lane(ls_vlayout *L, ls_vlane_kind kind, int index,
 static void thread_lanes(ls_vlayout *L, const ls_vmodel *m, unsigned ti,
                          int row_h) {
   const ls_vthread *t = &m->threads[ti];
+  /* Thin lanes, still tall enough for their label in the gutter. */
+  int thin = L->line_h + 2;
   bool pin = t->pinned;
   add_lane(L, LS_VLANE_HEADER, (int)ti, 1, L->line_h + 4, pin);
   if (t->collapsed)
     return;
   if (t->instants.n || t->lost.n || t->blocked.n)
-    add_lane(L, LS_VLANE_MARKS, (int)ti, 1, row_h * 2 / 3, pin);
+    add_lane(L, LS_VLANE_MARKS, (int)ti, 1, thin, pin);
   if (t->nrows)
     add_lane(L, LS_VLANE_SLICES, (int)ti, (int)t->nrows, row_h, pin);
   if (t->bursts.n)
-    add_lane(L, LS_VLANE_BURSTS, (int)ti, 1, row_h * 2 / 3, pin);
+    add_lane(L, LS_VLANE_BURSTS, (int)ti, 1, thin, pin);
   if (t->nasync_rows) {
     int n = t->nasync_rows > LS_VASYNC_ROWS_MAX ? LS_VASYNC_ROWS_MAX
                                                 : (int)t->nasync_rows;
-    add_lane(L, LS_VLANE_ASYNC, (int)ti, n, row_h * 2 / 3, pin);
+    add_lane(L, LS_VLANE_ASYNC, (int)ti, n, thin, pin);
   }
   if (t->ntimer_rows) {
     int n = t->ntimer_rows > LS_VTIMER_ROWS_MAX ? LS_VTIMER_ROWS_MAX
                                                 : (int)t->ntimer_rows;
-    add_lane(L, LS_VLANE_TIMERS, (int)ti, n, row_h * 2 / 3, pin);
+    add_lane(L, LS_VLANE_TIMERS, (int)ti, n, row_h * 2 / 3 > 8 ? row_h * 2 / 3 : 8, pin);
   }
 }
 

@@ -389,8 +389,13 @@ static void draw_slice_rows(ls_vapp *app, const ls_vlane *ln, const ls_vrow *row
       bool sel = app->selected.thread == thread &&
                  app->selected.row == ref_base + (int)r &&
                  app->selected.idx == runs_buf[i].first;
-      draw_run(app, &runs_buf[i], s->cls, ls_vmodel_str(m, s->label), y,
-               ln->row_h, sel);
+      const char *label = ls_vmodel_str(m, s->label);
+      char numbered[48];
+      if (s->cls == LS_VC_ITERATION) { /* the iteration's number says more */
+        snprintf(numbered, sizeof numbered, "iteration %" PRIu64, s->id);
+        label = numbered;
+      }
+      draw_run(app, &runs_buf[i], s->cls, label, y, ln->row_h, sel);
     }
   }
 }
@@ -604,7 +609,7 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
     snprintf(buf, sizeof buf, "await");
     break;
   case LS_VLANE_BURSTS:
-    snprintf(buf, sizeof buf, "tick/microtask drains");
+    snprintf(buf, sizeof buf, "drains");
     break;
   case LS_VLANE_TIMERS: {
     const ls_vthread *t = &m->threads[ln->index];
