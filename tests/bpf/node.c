@@ -347,3 +347,24 @@ Test(bpf_node, write_queue_counters) {
   cr_assert_eq(last, 0);
   trace_free(&t);
 }
+
+Test(bpf_node, microtasks_and_close_callbacks) {
+  skip_unless_bpf(true);
+  char path[512], *argv[3];
+  trace t;
+  node_argv("promises.js", path, sizeof(path), argv);
+  run_traced(argv, LS_BPF_CALLBACKS, "/tmp/ls-bpf-prom.out", &t);
+  check_nesting(&t);
+  check_iterations(&t);
+  check_output("/tmp/ls-bpf-prom.out", "rounds 30\n");
+  /* Checkpoints that ran reactions, not the many that found nothing. */
+  size_t micro = count(&t, t.pid, LS_EV_BEGIN, "microtask", "microtasks");
+  cr_assert_geq(micro, 30, "%zu microtask checkpoints", micro);
+  cr_assert_leq(micro, 40, "%zu microtask checkpoints", micro);
+  /* server.close(): its handle's close callback runs in the close phase. */
+  size_t closes = 0;
+  for (size_t i = 0; i < t.n; i++)
+    closes += t.ev[i].type == LS_EV_BEGIN && !strcmp(t.ev[i].category, "close");
+  cr_assert_geq(closes, 1);
+  trace_free(&t);
+}
