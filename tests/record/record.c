@@ -480,7 +480,7 @@ Test(record, overflow_counts_every_event) {
 /* Runs test_record_env_prog with the given environment additions and
  * returns its exit status. */
 static int run_env_prog(const char *trace_path, const char *mode,
-                        const char *window) {
+                        const char *window, const char *slots) {
   pid_t pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
@@ -489,6 +489,8 @@ static int run_env_prog(const char *trace_path, const char *mode,
       setenv("LOOPSCOPE_TRACE_MODE", mode, 1);
     if (window)
       setenv("LOOPSCOPE_TRACE_WINDOW", window, 1);
+    if (slots)
+      setenv("LOOPSCOPE_TRACE_SLOTS", slots, 1);
     const char *prog = LS_BINARY_DIR "/tests/record/test_record_env_prog";
     execl(prog, prog, (char *)NULL);
     _exit(127);
@@ -523,19 +525,23 @@ static void check_env_trace(const char *path) {
 
 Test(record, env_var_starts_and_exit_stops) {
   char *path = tmp_trace("env");
-  cr_assert_eq(run_env_prog(path, NULL, NULL), 0);
+  cr_assert_eq(run_env_prog(path, NULL, NULL, NULL), 0);
   check_env_trace(path);
-  cr_assert_eq(run_env_prog(path, "flight", "30"), 0);
+  cr_assert_eq(run_env_prog(path, "flight", "30", NULL), 0);
+  check_env_trace(path);
+  cr_assert_eq(run_env_prog(path, "discard", NULL, "1024"), 0);
   check_env_trace(path);
   unlink(path);
   free(path);
 }
 
-Test(record, env_var_bad_mode_does_not_trace) {
+Test(record, env_var_bad_values_do_not_trace) {
   char *path = tmp_trace("envbad");
   unlink(path);
   /* exit status 3: the program saw that tracing was off (env_prog.c) */
-  cr_assert_eq(run_env_prog(path, "sometimes", NULL), 3);
+  cr_assert_eq(run_env_prog(path, "sometimes", NULL, NULL), 3);
+  cr_assert_eq(run_env_prog(path, "flight", "-1", NULL), 3);
+  cr_assert_eq(run_env_prog(path, NULL, NULL, "1000"), 3);
   cr_assert_eq(access(path, F_OK), -1);
   free(path);
 }

@@ -400,6 +400,20 @@ __attribute__((constructor)) static void start_from_env(void) {
       return;
     }
   }
+  const char *slots = getenv("LOOPSCOPE_TRACE_SLOTS");
+  if (slots != NULL && *slots != '\0') {
+    char *end;
+    unsigned long n = strtoul(slots, &end, 10);
+    if (*end != '\0' || n < LS__MIN_SLOTS || n > LS__MAX_SLOTS ||
+        (n & (n - 1)) != 0) {
+      fprintf(stderr,
+              "loopscope: LOOPSCOPE_TRACE_SLOTS=%s: expected a power of two "
+              "from %u to %u; not tracing\n", slots, LS__MIN_SLOTS,
+              LS__MAX_SLOTS);
+      return;
+    }
+    opts.ring_slots = (unsigned)n;
+  }
   char *copy = strdup(path);
   unsetenv("LOOPSCOPE_TRACE");
   if (copy == NULL) {

@@ -36,7 +36,8 @@ typedef struct ls_trace_opts {
 /* Starts recording to path (NULL opts: discard mode, defaults). Also done at
  * load time when LOOPSCOPE_TRACE=path is set in the environment
  * (LOOPSCOPE_TRACE_MODE=flight and LOOPSCOPE_TRACE_WINDOW=seconds select the
- * flight recorder); the variable is then removed, so child processes do not
+ * flight recorder, LOOPSCOPE_TRACE_SLOTS=n sets ring_slots; a bad value is
+ * reported on stderr and nothing is traced); the variable is then removed, so child processes do not
  * write into the same file. Returns 0, -EBUSY when already recording,
  * -EINVAL for bad options (ring_slots not a power of two in 64 .. 2^26), or
  * the error of opening path (-errno).
