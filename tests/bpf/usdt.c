@@ -3,7 +3,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -88,3 +90,53 @@ Test(bpf_usdt, runtime_program, .timeout = 60) {
   trace_free(&t);
 }
 #endif
+
+/* The same run recorded twice, by the program itself (LOOPSCOPE_TRACE) and
+ * through its USDT probes: the same events, in the same order, with the same
+ * arguments. Only clocks and thread names may differ. */
+Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
+  skip_unless_bpf(false);
+  char *argv[] = {LS_USDT_TARGET, "20", NULL};
+  const char *own = "/tmp/ls-bpf-usdt-own.fxt";
+  unlink(own);
+  setenv("LOOPSCOPE_TRACE", own, 1);
+  trace t;
+  run_traced(argv, LS_BPF_PHASES, NULL, &t);
+  unsetenv("LOOPSCOPE_TRACE");
+
+  ls_reader *r;
+  ls_record rec;
+  char err[512];
+  size_t k = 0, compared = 0;
+  cr_assert_eq(ls_reader_open(&r, own, err, sizeof(err)), 0, "%s", err);
+  while (ls_reader_next(r, &rec) == LS_FMT_OK) {
+    if (rec.kind != LS_REC_EVENT)
+      continue;
+    const ls_event *a = &rec.event;
+    while (k < t.n && t.ev[k].tid != (uint64_t)t.pid)
+      k++;
+    cr_assert_lt(k, t.n, "eBPF trace ends before the recorder's event %s/%s",
+                 a->category, a->name);
+    const ls_event *b = &t.ev[k++];
+    cr_assert_eq(a->type, b->type, "event %zu: type %d vs %d (%s/%s)", compared,
+                 a->type, b->type, a->category, a->name);
+    cr_assert_str_eq(a->category, b->category, "event %zu", compared);
+    cr_assert_str_eq(a->name, b->name, "event %zu", compared);
+    cr_assert_eq(a->id, b->id, "event %zu: id", compared);
+    cr_assert_eq(a->nargs, b->nargs, "event %zu (%s/%s): %u vs %u args", compared,
+                 a->category, a->name, a->nargs, b->nargs);
+    for (unsigned i = 0; i < a->nargs; i++) {
+      cr_assert_str_eq(a->args[i].name, b->args[i].name);
+      cr_assert_eq(a->args[i].v.u, b->args[i].v.u, "event %zu arg %s",
+                   compared, a->args[i].name);
+    }
+    compared++;
+  }
+  ls_reader_close(r);
+  cr_assert_eq(compared, 20 * 14, "%zu events compared", compared);
+  /* A flow end takes the timestamp of the callback begin it precedes. */
+  for (size_t i = 0; i + 1 < t.n; i++)
+    if (t.ev[i].type == LS_EV_FLOW_END)
+      cr_assert_eq(t.ev[i].ts, t.ev[i + 1].ts);
+  trace_free(&t);
+}

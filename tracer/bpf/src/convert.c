@@ -84,6 +84,9 @@ typedef struct thread {
   unsigned nscopes;
   uint64_t closing[MAX_SCOPES];
   unsigned nclosing;
+  /* USDT: a flow end waiting for the callback begin it binds to */
+  bool flow_held;
+  uint64_t flow_id, flow_ts;
 } thread;
 
 #define THREAD_BUCKETS 64
@@ -744,47 +747,88 @@ static const char *str_get(ls__conv *c, uint64_t ptr) {
   return "?"; /* its first record was lost */
 }
 
-/* trace.h's hooks, 1:1; the meaning of id and arg depends on the category
- * (see its comments), mirrored here into vocab.h's argument names. */
+/* Arguments by category, as tracer/record's writer gives them (drain.c), so
+ * a trace taken through USDT reads like one the runtime recorded itself. */
+static void usdt_slice_args(ls_event *ev, bool begin, uint64_t id, uint64_t arg) {
+  if (!strcmp(ev->category, LS_CAT_LOOP)) {
+    if (begin)
+      arg_u(ev, "n", id);
+  } else if (!strcmp(ev->category, LS_CAT_PHASE)) {
+    if (!strcmp(ev->name, ls_phase_names[LS_PHASE_POLL]))
+      arg_i(ev, begin ? "timeout_ms" : "events", (int64_t)arg);
+  } else if (ls_kind_from_name(ev->category) >= 0) {
+    if (begin) {
+      arg_u(ev, "id", id);
+      arg_u(ev, "trigger", arg);
+    }
+  } else if (!strcmp(ev->category, LS_CAT_POOL)) {
+    if (begin)
+      arg_u(ev, "id", id);
+  } else {
+    if (begin && id)
+      arg_u(ev, "id", id);
+    if (arg)
+      arg_u(ev, "arg", arg);
+  }
+}
+
+static void usdt_instant_args(ls_event *ev, uint64_t id, uint64_t arg) {
+  if (!strcmp(ev->category, LS_CAT_SCHED)) {
+    arg_u(ev, "id", id);
+    if (arg)
+      arg_u(ev, "delay_ms", arg);
+    return;
+  }
+  if (!strcmp(ev->category, LS_CAT_PROMISE)) {
+    arg_u(ev, "id", id);
+    arg_u(ev, "parent", arg);
+    return;
+  }
+  if (!strcmp(ev->category, LS_CAT_MARK) &&
+      (!strcmp(ev->name, LS_MARK_BLOCKED) || !strcmp(ev->name, LS_MARK_LOST))) {
+    arg_u(ev, !strcmp(ev->name, LS_MARK_BLOCKED) ? "dur_ns" : "count", arg);
+    return;
+  }
+  if (id)
+    arg_u(ev, "id", id);
+  if (arg)
+    arg_u(ev, "arg", arg);
+}
+
+/* FORMAT.md: a flow end carries the timestamp of the callback begin right
+ * after it (that is how readers bind the arrow), so it waits for the
+ * thread's next hook. */
+static void usdt_release_flow(ls__conv *c, thread *t, const struct ls_raw *next) {
+  if (!t->flow_held)
+    return;
+  t->flow_held = false;
+  uint64_t ts = t->flow_ts;
+  if (next && next->which == LS_USDT_BEGIN)
+    ts = next->ts;
+  flow(c, t, LS_EV_FLOW_END, ts, t->flow_id);
+}
+
+/* trace.h's hooks, 1:1. */
 static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
   ls_event ev;
   const char *cat = str_get(c, r->c), *name = str_get(c, r->d);
+  usdt_release_flow(c, t, r);
   switch (r->which) {
   case LS_USDT_BEGIN:
-    ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, cat, name);
-    if (!strcmp(cat, LS_CAT_LOOP)) {
-      arg_u(&ev, "n", r->a);
-    } else if (!strcmp(cat, LS_CAT_PHASE)) {
-      if (!strcmp(name, ls_phase_names[LS_PHASE_POLL]))
-        arg_i(&ev, "timeout_ms", (int64_t)r->b);
-    } else if (!strcmp(cat, LS_CAT_POOL)) {
-      arg_u(&ev, "id", r->a);
-    } else {
-      arg_u(&ev, "id", r->a);
-      arg_u(&ev, "trigger", r->b);
-    }
-    begin(c, t, &ev, TAG_USDT, 0, ls_phase_from_name(name), false);
+  case LS_USDT_END:
+    if (r->which == LS_USDT_END && find_open(t, TAG_USDT, 0, false) < 0)
+      return; /* its begin came before we attached */
+    ev_init(&ev, t, c, r->which == LS_USDT_BEGIN ? LS_EV_BEGIN : LS_EV_END,
+            r->ts, cat, name);
+    usdt_slice_args(&ev, r->which == LS_USDT_BEGIN, r->a, r->b);
+    if (r->which == LS_USDT_BEGIN)
+      begin(c, t, &ev, TAG_USDT, 0, -1, false);
+    else
+      end_slice(c, t, r->ts, TAG_USDT, 0, false, &ev);
     break;
-  case LS_USDT_END: {
-    ls_event args;
-    args.nargs = 0;
-    if (!strcmp(cat, LS_CAT_PHASE) && !strcmp(name, ls_phase_names[LS_PHASE_POLL]))
-      arg_i(&args, "events", (int64_t)r->b);
-    if (!end_slice(c, t, r->ts, TAG_USDT, 0, false, &args))
-      return;
-    break;
-  }
   case LS_USDT_INSTANT:
     ev_init(&ev, t, c, LS_EV_INSTANT, r->ts, cat, name);
-    if (!strcmp(cat, LS_CAT_MARK)) {
-      arg_u(&ev, !strcmp(name, LS_MARK_BLOCKED) ? "dur_ns" : "count", r->b);
-    } else if (!strcmp(cat, LS_CAT_PROMISE)) {
-      arg_u(&ev, "id", r->a);
-      arg_u(&ev, "parent", r->b);
-    } else {
-      arg_u(&ev, "id", r->a);
-      arg_i(&ev, "delay_ms", (int64_t)r->b);
-    }
+    usdt_instant_args(&ev, r->a, r->b);
     emit(c, t, &ev, true);
     break;
   case LS_USDT_COUNTER:
@@ -793,9 +837,12 @@ static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
     emit(c, t, &ev, true);
     break;
   case LS_USDT_FLOW_BEGIN:
+    flow(c, t, LS_EV_FLOW_BEGIN, r->ts, r->a);
+    break;
   case LS_USDT_FLOW_END:
-    flow(c, t, r->which == LS_USDT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END,
-         r->ts, r->a);
+    t->flow_held = true;
+    t->flow_id = r->a;
+    t->flow_ts = r->ts;
     break;
   case LS_USDT_ASYNC_BEGIN:
   case LS_USDT_ASYNC_END:
@@ -938,6 +985,7 @@ int ls__conv_finish(ls__conv *c) {
   for (unsigned b = 0; b < THREAD_BUCKETS; b++) {
     thread *t = c->threads[b];
     while (t) {
+      usdt_release_flow(c, t, NULL);
       /* Guesses still open when tracing stopped: the loop was in them. */
       for (unsigned i = t->nopen; i-- > 0;)
         settle(c, t, i, true);
