@@ -107,6 +107,12 @@ static int load_thread(void *arg) {
 
 int ls_vapp_load(ls_vapp *app, const char *path) {
   app->path = strdup(path);
+  if (app->window) {
+    char title[512];
+    snprintf(title, sizeof title, "loopscope - %s",
+             app->title ? app->title : path);
+    SDL_SetWindowTitle(app->window, title);
+  }
   app->loader = SDL_CreateThread(load_thread, "loader", app);
   if (app->loader == NULL) {
     fprintf(stderr, "loopscope-view: thread: %s\n", SDL_GetError());

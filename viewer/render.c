@@ -1076,11 +1076,99 @@ static void draw_status(ls_vapp *app) {
        TEXT_DIM, r.w - 16);
 }
 
+/* What is under the mouse in the lanes that are not slices: an instant, a
+ * timer's wait, a drain, a counter's value. Empty when nothing is. */
+static void describe_point(ls_vapp *app, char *buf, size_t len) {
+  ls_vmodel *m = &app->model;
+  buf[0] = 0;
+  int x = app->mouse_x, y = app->mouse_y;
+  if (!ls_vrect_has(app->layout.tracks, x, y))
+    return;
+  const ls_vlane *ln = ls_vlayout_lane_at(&app->layout, y);
+  if (ln == NULL)
+    return;
+  uint64_t t = ls_vxmap_t(&app->xm, x);
+  uint64_t slack = (uint64_t)(3 / app->xm.px_per_ns) + 1;
+  char a[32], b[32], c[64], args[200];
+  switch (ln->kind) {
+  case LS_VLANE_MARKS: {
+    const ls_vinstants *in = &m->threads[ln->index].instants;
+    uint32_t i = ls_vinstants_first_at(in, t > slack ? t - slack : 0);
+    if (i >= in->n || in->v[i].t > t + slack)
+      return;
+    const ls_vinstant *e = &in->v[i];
+    fmt_dur(a, sizeof a, (double)(e->t - m->t_min));
+    ls_vmodel_format_args(m, e->args, args, sizeof args);
+    snprintf(buf, len, "%s [%s]  at %s  id %" PRIu64 "%s%s",
+             ls_vmodel_str(m, e->label),
+             e->cls == LS_VC_SCHED       ? "scheduled"
+             : e->cls == LS_VC_PROMISE   ? "promise"
+             : e->cls == LS_VC_UNHANDLED ? "unhandled rejection"
+                                         : "instant",
+             a, e->id, args[0] ? "  " : "", args);
+    return;
+  }
+  case LS_VLANE_TIMERS: {
+    const ls_vthread *th = &m->threads[ln->index];
+    int r = (y - ln->y) / ln->row_h;
+    if (r < 0 || (unsigned)r >= th->ntimer_rows)
+      return;
+    for (uint32_t k = 0; k < th->ntimer_rows_n[r]; k++) {
+      const ls_vpend *p = &th->pend[th->timer_rows[r][k]];
+      uint64_t end = p->t_run == LS_VT_NEVER ? m->t_max : p->t_run;
+      if (p->t_sched > t || (end < t && p->t_due < t))
+        continue;
+      fmt_dur(a, sizeof a, (double)(p->t_sched - m->t_min));
+      fmt_dur(b, sizeof b, (double)(p->t_due - p->t_sched));
+      if (p->t_run == LS_VT_NEVER)
+        snprintf(c, sizeof c, "never ran");
+      else {
+        char d[32];
+        fmt_dur(d, sizeof d, (double)p->t_run - (double)p->t_due);
+        snprintf(c, sizeof c, "ran %s after due", d);
+      }
+      snprintf(buf, len, "%s id %" PRIu64 "  scheduled at %s  delay %s  %s",
+               ls_vmodel_str(m, p->label), p->id, a, b, c);
+      return;
+    }
+    return;
+  }
+  case LS_VLANE_BURSTS: {
+    const ls_vrow *row = &m->threads[ln->index].bursts;
+    uint32_t i = ls_vrow_first_after(row, t > slack ? t - slack : 0);
+    if (i >= row->n || row->v[i].t0 > t + slack)
+      return;
+    fmt_dur(a, sizeof a, (double)(row->v[i].t0 - m->t_min));
+    fmt_dur(b, sizeof b, (double)(row->v[i].t1 - row->v[i].t0));
+    snprintf(buf, len, "drain of %" PRIu64 " nextTick/microtask callbacks  "
+             "at %s  for %s", row->v[i].id, a, b);
+    return;
+  }
+  case LS_VLANE_COUNTER: {
+    const ls_vcounter *cn = &m->counters[ln->index];
+    size_t used = (size_t)snprintf(buf, len, "%s", ls_vmodel_str(m, cn->name));
+    for (unsigned k = 0; k < cn->nseries && used < len; k++) {
+      uint32_t i = ls_vseries_at(&cn->series[k], t);
+      if (i != UINT32_MAX)
+        used += (size_t)snprintf(buf + used, len - used, "  %s %g",
+                                 ls_vmodel_str(m, cn->series[k].name),
+                                 cn->series[k].v[i].v);
+    }
+    return;
+  }
+  default:
+    return;
+  }
+}
+
 static void draw_tooltip(ls_vapp *app) {
-  if (app->hover.thread < 0 || app->dragging)
+  if (app->dragging)
     return;
   char line[600];
-  fmt_slice(app, app->hover, line, sizeof line);
+  if (app->hover.thread >= 0)
+    fmt_slice(app, app->hover, line, sizeof line);
+  else
+    describe_point(app, line, sizeof line);
   if (!line[0])
     return;
   int w = ls_vtext_width(&app->fonts[0], line) + 12;

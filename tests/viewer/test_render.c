@@ -222,6 +222,11 @@ Test(render, long_callbacks_click_and_replay) {
   run_script(buf);
   cr_assert_eq(app.selected.idx, sel.idx);
   cr_assert_eq(app.selected.row, sel.row);
+  /* hovering it names it (the tooltip reads app.hover) */
+  snprintf(buf, sizeof buf, "move %d %d\n", x, y);
+  run_script(buf);
+  cr_assert_eq(app.hover.idx, sel.idx);
+  cr_assert_eq(app.hover.thread, sel.thread);
   /* Replay: 0.5 s of wall time moves the cursor speed * 0.5 s. */
   uint64_t c0 = app.cursor;
   run_script("speed 0.001\nplay 0.5\n");
