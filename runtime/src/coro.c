@@ -86,14 +86,17 @@ void ls__coro_trampoline(void);
 #endif
 void ls__coro_main(ls_coro *co) __attribute__((noreturn, visibility("hidden")));
 
+/* initial-exec: see promise_internal.h; a switch reads `current` twice. */
+#define LS__TLS __thread __attribute__((tls_model("initial-exec")))
+
 static _Atomic(ls__slab *) all_slabs;
 static _Atomic size_t stack_size;
 static _Atomic uint64_t next_coro_id = 1;
 static atomic_bool guard_by_mprotect; /* kernel without MADV_GUARD_INSTALL */
 
-static __thread ls_coro *current;
-static __thread ls__ctx thread_ctx;
-static __thread struct {
+static LS__TLS ls_coro *current;
+static LS__TLS ls__ctx thread_ctx;
+static LS__TLS struct {
   ls__stack *free;
   size_t nfree, mapped, in_use;
   size_t free_size; /* stack size of the stacks on the free list */

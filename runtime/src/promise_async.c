@@ -2,6 +2,9 @@
  * reaction to the promise and yields; the reaction's microtask resumes it. */
 #include "promise_internal.h"
 
+#include <stddef.h>
+#include <string.h>
+
 #include "loopscope/coro.h"
 
 /* Lives on the coroutine's own stack for the coroutine's whole life. */
@@ -11,12 +14,14 @@ typedef struct ls__async {
   ls_async_fn fn;
   void *arg;
   ls_coro *co;
-  ls_promise *awaited;  /* counted while suspended */
   ls_value resumed_with; /* set by the reaction before it resumes us */
+  /* The reaction of the current await: one await at a time per async
+   * function, so it lives here instead of being allocated per await. */
+  ls__reaction reaction;
 } ls__async;
 
 /* The async function running on this thread (innermost), NULL outside. */
-static __thread ls__async *current_async;
+static LS__TLS ls__async *current_async;
 
 bool ls_in_async(void) { return current_async != NULL; }
 
@@ -74,41 +79,68 @@ static ls_value resume_rejected(ls_value v, void *arg) {
   return ls_undefined();
 }
 
-ls_value ls_await(ls_promise *p) {
+static ls__async *check_in_async(void) {
   ls__async *a = current_async;
-  if (!a || ls_coro_current() != a->co) {
+  return a && ls_coro_current() == a->co ? a : NULL;
+}
+
+/* Suspends until the reaction (or the plain job) resumes us. */
+static ls_value suspend(ls__async *a) {
+  uint64_t id = ls_coro_id(a->co);
+  LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", id);
+  ls_coro_yield();
+  /* `a` is current again: run() set it, whoever resumed us. */
+  LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", id);
+  ls_value v = a->resumed_with;
+  a->resumed_with = ls_undefined();
+  return v;
+}
+
+static ls_value not_in_async(void) {
+  return ls_throw(ls_error(LS_EINVAL, "ls_await called outside an async function"));
+}
+
+ls_value ls_await(ls_promise *p) {
+  ls__async *a = check_in_async();
+  if (!a) {
     ls_promise_unref(p);
-    return ls_throw(ls_error(LS_EINVAL, "ls_await called outside an async function"));
+    return not_in_async();
   }
-  /* V8 awaits a native promise directly: PerformPromiseThen, one hop. */
-  ls__reaction *r = ls__reaction_new();
+  /* V8 awaits a native promise directly: PerformPromiseThen, one hop. The
+   * reference to p stays on this frame while we wait, which keeps p (and
+   * so the reaction in its list) alive. */
+  ls__reaction *r = &a->reaction;
+  ls__reaction_init(r);
+  r->embedded = true;
   r->job.label = "await";
   r->on_fulfilled = resume_fulfilled;
   r->on_rejected = resume_rejected;
   r->arg = a;
-  a->awaited = p; /* keeps p, and so this reaction, alive while we wait */
   ls__promise_attach(p, r);
-  uint64_t id = ls_coro_id(a->co);
-  LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", id);
-  ls_coro_yield();
-  /* Resumed from the reaction: `a` is the same record, now current again
-   * (run() set it), whoever resumed us. */
-  LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", id);
-  ls_value v = a->resumed_with;
-  a->resumed_with = ls_undefined();
-  a->awaited = NULL;
+  ls_value v = suspend(a);
   ls_promise_unref(p);
   return v;
 }
 
+static void resume_plain(ls_job *job) {
+  run((ls__async *)((char *)job - offsetof(ls__async, reaction.job)));
+}
+
 ls_value ls_await_value(ls_value v) {
-  ls__async *a = current_async;
-  ls_promise *p = ls_as_promise(v);
-  if (!p && a)
-    p = ls_promise_resolved(a->loop, v);
-  else if (!p) {
+  if (ls_as_promise(v))
+    return ls_await(ls_as_promise(v));
+  ls__async *a = check_in_async();
+  if (!a) {
     ls_value_drop(v);
-    return ls_throw(ls_error(LS_EINVAL, "ls_await called outside an async function"));
+    return not_in_async();
   }
-  return ls_await(p);
+  /* await of a plain value: V8 wraps it in a fulfilled promise and reacts
+   * to it, one hop. Nothing else can see that promise, so the job carries
+   * the value itself. */
+  a->resumed_with = ls_caught(v);
+  memset(&a->reaction.job, 0, sizeof a->reaction.job);
+  a->reaction.job.cb = resume_plain;
+  a->reaction.job.label = "await";
+  ls_queue_job(a->loop, &a->reaction.job);
+  return suspend(a);
 }

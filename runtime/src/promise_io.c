@@ -42,7 +42,7 @@ typedef struct sleep_rec {
 
 /* The loop still reads a timer after its callback returns, so a fired
  * record cannot be freed there; it waits here for the next sleep. */
-static __thread sleep_rec *sleep_free;
+static LS__TLS sleep_rec *sleep_free;
 
 static void sleep_done(ls_timer *t) {
   sleep_rec *s = t->data;
@@ -84,7 +84,7 @@ typedef struct read_rec {
 } read_rec;
 
 /* Like timers, the loop reads a request after its callback returns. */
-static __thread read_rec *read_free;
+static LS__TLS read_rec *read_free;
 
 static void read_release(read_rec *r) {
   ls_fs_cleanup(&r->req);

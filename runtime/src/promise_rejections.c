@@ -10,7 +10,7 @@
  * layer, so a loop finds its tracker through its after-microtasks hook; this
  * list keeps the trackers reachable and lets a loop re-initialised at the
  * same address take over the old record instead of leaking it. */
-static __thread ls__promise_rt *all_rts;
+static LS__TLS ls__promise_rt *all_rts;
 
 static int after_microtasks(ls_loop *loop, void *arg);
 
