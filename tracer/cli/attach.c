@@ -205,6 +205,16 @@ static int finish(const attach_opts *o, ls_bpf *b, ls_writer *w, int fd) {
   return 0;
 }
 
+static void describe(const attach_opts *o, const ls_bpf *b) {
+  static const char *const levels[] = {"phases", "callbacks", "full"};
+  if (ls_bpf_get_mode(b) == LS_BPF_MODE_USDT)
+    fprintf(stderr, "loopscope %s: tracing pid %d through the USDT probes in %s\n",
+            o->cmd, (int)o->pid, ls_bpf_get_target(b));
+  else
+    fprintf(stderr, "loopscope %s: tracing pid %d, libuv in %s, level %s\n",
+            o->cmd, (int)o->pid, ls_bpf_get_target(b), levels[o->level]);
+}
+
 static void log_msg(void *ctx, const char *msg) {
   fprintf(stderr, "loopscope %s: %s\n", (const char *)ctx, msg);
 }
@@ -245,8 +255,10 @@ int ls_cmd_attach(int argc, char **argv) {
     return ls_cli_fail(o.cmd, "%s", err);
   }
   catch_signals();
-  fprintf(stderr, "loopscope attach: tracing pid %d (%s), Ctrl-C to stop\n",
-          (int)o.pid, ls_bpf_get_mode(b) == LS_BPF_MODE_USDT ? "USDT" : "libuv uprobes");
+  o.pid = ls_bpf_get_pid(b);
+  describe(&o, b);
+  if (isatty(2) && !(o.duration_s > 0))
+    fprintf(stderr, "loopscope attach: Ctrl-C to stop\n");
   int status;
   bool reaped = false;
   rc = trace_loop(&o, b, w, 0, pidfd, &status, &reaped);
@@ -292,6 +304,8 @@ int ls_cmd_record_ebpf(int argc, char **argv) {
   /* Ctrl-C reaches the program too (same process group); we keep tracing
    * until it is gone. SIGTERM to us alone is passed on to it. */
   catch_signals();
+  if (isatty(2))
+    describe(&o, b);
   if (ls_bpf_spawn_go(&child, err, sizeof(err)) < 0) {
     ls_bpf_close(b);
     ls_writer_close(w);

@@ -689,6 +689,8 @@ fail:
 }
 
 ls_bpf_mode ls_bpf_get_mode(const ls_bpf *b) { return b->mode; }
+pid_t ls_bpf_get_pid(const ls_bpf *b) { return b->o.pid; }
+const char *ls_bpf_get_target(const ls_bpf *b) { return b->target; }
 
 static void check_lost(ls_bpf *b) {
   uint64_t vals[b->ncpus > 0 ? b->ncpus : 1], sum = 0;

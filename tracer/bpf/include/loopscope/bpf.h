@@ -58,6 +58,10 @@ int ls_bpf_check_system(char *err, size_t errlen);
 int ls_bpf_open(ls_bpf **b, const ls_bpf_opts *opts, ls_writer *w, char *err,
                 size_t errlen);
 ls_bpf_mode ls_bpf_get_mode(const ls_bpf *b);
+/* The process traced (a thread id given to ls_bpf_open becomes its process)
+ * and the file its probes are in. */
+pid_t ls_bpf_get_pid(const ls_bpf *b);
+const char *ls_bpf_get_target(const ls_bpf *b);
 /* Waits up to timeout_ms for data, then drains the ring buffer. Returns the
  * number of records converted, or a negative errno. */
 int ls_bpf_poll(ls_bpf *b, int timeout_ms);
