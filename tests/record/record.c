@@ -188,7 +188,7 @@ Test(record, threads_round_trip) {
 /* Two threads taking turns: each event is published before the next one is
  * stamped, so the merged drain must write them in exactly that order,
  * whichever rings each drain finds them in. */
-#define PP_TURNS 2000
+#define PP_TURNS 4000 /* 2000 a thread: more than one copy chunk */
 
 static pthread_mutex_t pp_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pp_cond = PTHREAD_COND_INITIALIZER;
@@ -209,9 +209,11 @@ static void *pp_main(void *arg) {
   return NULL;
 }
 
-Test(record, threads_merged_in_time_order) {
+static void check_turn_order(ls_trace_mode mode) {
   char *path = tmp_trace("order");
-  cr_assert_eq(ls_trace_start(path, NULL), 0);
+  ls_trace_opts opts = {.mode = mode, .window_s = 60};
+  pp_turn = 0;
+  cr_assert_eq(ls_trace_start(path, &opts), 0);
   pthread_t th[2];
   for (intptr_t k = 0; k < 2; k++)
     cr_assert_eq(pthread_create(&th[k], NULL, pp_main, (void *)k), 0);
@@ -235,6 +237,14 @@ Test(record, threads_merged_in_time_order) {
   trace_free(&tr);
   unlink(path);
   free(path);
+}
+
+Test(record, threads_merged_in_time_order) {
+  check_turn_order(LS_TRACE_DISCARD);
+}
+
+Test(record, flight_dump_merged_in_time_order) {
+  check_turn_order(LS_TRACE_FLIGHT_RECORDER);
 }
 
 /* The file holds the thread's events before and after a restart, each

@@ -5,7 +5,7 @@
  * kill -9 loses at most one period plus the drain; it wakes sooner when a
  * ring was filling fast. Flight-recorder mode only writes when asked
  * (SIGUSR2, a crash signal, the stop), and then only the slots younger than
- * the window, ring by ring. Costs per event here: a timestamp conversion (one
+ * the window, merged the same way. Costs per event here: a timestamp conversion (one
  * 128-bit multiply), a classification by category (cached per category
  * index) and ls_writer_event. */
 #include <errno.h>
@@ -248,25 +248,54 @@ static void unlink_ring(ls__ring *r) {
   ls__ring_free(r);
 }
 
-/* Discard mode drains up to LS__MERGE_MAX rings at a time, merged by
+/* Both modes write up to LS__MERGE_MAX rings at a time merged by
  * timestamp, so a file reads in time order across threads (up to the rare
  * slot published late after its timestamp was taken). */
 #define LS__MERGE_MAX 64
+#define LS__WINDOW_CHUNK 1024 /* flight mode: slots copied per ring per step */
 
+/* One ring in a merge. Slot i is base[i & mask] for i in [next, head). In
+ * discard mode that is the ring itself, which the producer leaves alone up
+ * to the tail; in flight mode the producer may overwrite anything, so the
+ * window [pos, end) is copied out in chunks into buf as the merge goes. */
 typedef struct cursor {
   ls__ring *r;
-  uint64_t next, head;
+  const ls__slot *base;
+  uint64_t mask, next, head;
   bool done; /* read before head: then head holds everything */
+  ls__slot *buf;
+  uint64_t pos, end, cutoff_ns;
 } cursor;
+
+/* Flight mode: the next chunk of the window still intact and young enough.
+ * False when the window is used up. */
+static bool refill(ls__session *s, cursor *c) {
+  while (c->buf != NULL && c->pos < c->end) {
+    uint64_t from = c->pos;
+    uint64_t to = c->end - from > LS__WINDOW_CHUNK ? from + LS__WINDOW_CHUNK
+                                                     : c->end;
+    uint64_t n = 0;
+    for (uint64_t i = ls__ring_copy(c->r, from, to, c->buf); i < to; i++)
+      if (ls__clock_to_ns(&s->clock, c->buf[i - from].ts) >= c->cutoff_ns)
+        c->buf[n++] = c->buf[i - from];
+    c->pos = to;
+    if (n > 0) {
+      c->next = 0;
+      c->head = n;
+      return true;
+    }
+  }
+  return false;
+}
 
 static void merge(ls__session *s, cursor *c, size_t n) {
   for (;;) {
     cursor *min = NULL;
     uint64_t min_ts = 0;
     for (size_t i = 0; i < n; i++) {
-      if (c[i].next == c[i].head)
+      if (c[i].next == c[i].head && !refill(s, &c[i]))
         continue;
-      uint64_t ts = c[i].r->slots[c[i].next & c[i].r->mask].ts;
+      uint64_t ts = c[i].base[c[i].next & c[i].mask].ts;
       if (min == NULL || ts < min_ts) {
         min = &c[i];
         min_ts = ts;
@@ -274,33 +303,43 @@ static void merge(ls__session *s, cursor *c, size_t n) {
     }
     if (min == NULL)
       return;
-    emit_in_order(s, min->r, &min->r->slots[min->next & min->r->mask]);
-    if (++min->next % LS__TAIL_STEP == 0) /* room for the producer early */
+    emit_in_order(s, min->r, &min->base[min->next & min->mask]);
+    /* discard mode: room for the producer before the drain ends */
+    if (++min->next % LS__TAIL_STEP == 0 && min->buf == NULL)
       atomic_store_explicit(&min->r->tail, min->next, memory_order_release);
   }
 }
 
-/* Everything published so far, and the end of rings whose thread is done
- * (or of all rings, `last`). Returns how full the fullest ring was, in
- * 1/1024ths of its capacity. */
+/* Takes the session's rings in batches: fills c with up to LS__MERGE_MAX of
+ * them from *r on, and returns how many. */
+static size_t next_batch(ls__session *s, ls__ring **r, cursor *c) {
+  size_t n = 0;
+  for (; *r != NULL && n < LS__MERGE_MAX; *r = (*r)->next) {
+    if ((*r)->gen != s->gen)
+      continue;
+    c[n] = (cursor){.r = *r, .base = (*r)->slots, .mask = (*r)->mask};
+    c[n].done = atomic_load_explicit(&(*r)->done, memory_order_acquire);
+    c[n].head = atomic_load_explicit(&(*r)->head, memory_order_acquire);
+    n++;
+  }
+  return n;
+}
+
+/* Discard mode: everything published so far, and the end of rings whose
+ * thread is done (or of all rings, `last`). Returns how full the fullest
+ * ring was, in 1/1024ths of its capacity. */
 static uint64_t drain_all(ls__session *s, bool last) {
   uint64_t fullest = 0;
   ls__ring *r = atomic_load_explicit(&ls__rings, memory_order_acquire);
-  while (r != NULL) {
-    cursor c[LS__MERGE_MAX];
-    size_t n = 0;
-    for (; r != NULL && n < LS__MERGE_MAX; r = r->next) {
-      if (r->gen != s->gen)
-        continue;
-      c[n].r = r;
-      c[n].done = atomic_load_explicit(&r->done, memory_order_acquire);
-      c[n].head = atomic_load_explicit(&r->head, memory_order_acquire);
-      c[n].next = atomic_load_explicit(&r->tail, memory_order_relaxed);
-      uint64_t fill = ((c[n].head - c[n].next) << 10) / (r->mask + 1);
+  cursor c[LS__MERGE_MAX];
+  size_t n;
+  while ((n = next_batch(s, &r, c)) > 0) {
+    for (size_t i = 0; i < n; i++) {
+      c[i].next = atomic_load_explicit(&c[i].r->tail, memory_order_relaxed);
+      uint64_t fill = ((c[i].head - c[i].next) << 10) / (c[i].mask + 1);
       fullest = fill > fullest ? fill : fullest;
-      if (c[n].head != c[n].next)
-        write_thread_name(s, r);
-      n++;
+      if (c[i].head != c[i].next)
+        write_thread_name(s, c[i].r);
     }
     merge(s, c, n);
     for (size_t i = 0; i < n; i++) {
@@ -316,49 +355,50 @@ static uint64_t drain_all(ls__session *s, bool last) {
   return fullest;
 }
 
-/* Flight mode: the slots not written yet and younger than the window. */
-static void dump_ring(ls__session *s, ls__ring *r, uint64_t cutoff_ns) {
-  uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-  uint64_t cap = r->mask + 1;
-  uint64_t from = head > cap ? head - cap : 0;
-  if (from < r->dumped)
-    from = r->dumped;
-  bool named = false;
-  while (from < head) {
-    uint64_t to = head - from > LS__SCRATCH_SLOTS ? from + LS__SCRATCH_SLOTS : head;
-    for (uint64_t i = ls__ring_copy(r, from, to, s->scratch); i < to; i++) {
-      const ls__slot *slot = &s->scratch[i - from];
-      if (ls__clock_to_ns(&s->clock, slot->ts) < cutoff_ns)
-        continue;
-      if (!named) {
-        write_thread_name(s, r);
-        named = true;
-      }
-      emit_in_order(s, r, slot);
+/* Flight mode: the slots not written by an earlier dump and younger than
+ * the window; then rings whose thread is done are freed. */
+static void dump_all(ls__session *s) {
+  uint64_t now = ls__clock_to_ns(&s->clock, ls__clock_ticks());
+  uint64_t cutoff = now > s->window_ns ? now - s->window_ns : 0;
+  ls__ring *r = atomic_load_explicit(&ls__rings, memory_order_acquire);
+  cursor c[LS__MERGE_MAX];
+  size_t n;
+  while ((n = next_batch(s, &r, c)) > 0) {
+    ls__slot *bufs = malloc(n * LS__WINDOW_CHUNK * sizeof *bufs);
+    if (bufs == NULL)
+      note_error(s, LS_FMT_ENOMEM); /* this batch's windows are lost */
+    for (size_t i = 0; bufs != NULL && i < n; i++) {
+      ls__ring *ri = c[i].r;
+      uint64_t cap = ri->mask + 1;
+      c[i].pos = c[i].head > cap ? c[i].head - cap : 0;
+      c[i].pos = c[i].pos > ri->dumped ? c[i].pos : ri->dumped;
+      c[i].end = c[i].head;
+      c[i].cutoff_ns = cutoff;
+      c[i].buf = bufs + i * LS__WINDOW_CHUNK;
+      c[i].base = c[i].buf;
+      c[i].mask = UINT64_MAX;
+      c[i].next = c[i].head = 0;
+      ri->dumped = c[i].end;
+      if (refill(s, &c[i]))
+        write_thread_name(s, ri);
     }
-    from = to;
+    if (bufs != NULL)
+      merge(s, c, n);
+    for (size_t i = 0; i < n; i++) {
+      emit_held(s, c[i].r); /* the next dump may be far away */
+      if (c[i].done)
+        unlink_ring(c[i].r);
+    }
+    free(bufs);
   }
-  emit_held(s, r); /* the next dump may be far away */
-  r->dumped = head;
 }
 
-/* Flight mode: every ring's window (`dump`), then rings whose thread is
- * done are freed, since nothing in them can be written any more. Both
- * modes: rings of an older session are freed once their thread is done. */
-static void walk(ls__session *s, bool dump) {
-  uint64_t cutoff = 0;
-  if (dump) {
-    uint64_t now = ls__clock_to_ns(&s->clock, ls__clock_ticks());
-    cutoff = now > s->window_ns ? now - s->window_ns : 0;
-  }
+/* Rings of an older session are freed once their thread is done. */
+static void reap(ls__session *s) {
   ls__ring *r = atomic_load_explicit(&ls__rings, memory_order_acquire);
   while (r != NULL) {
     ls__ring *next = r->next;
-    bool done = atomic_load_explicit(&r->done, memory_order_acquire);
-    bool ours = r->gen == s->gen;
-    if (ours && dump)
-      dump_ring(s, r, cutoff);
-    if (done && (!ours || dump))
+    if (r->gen != s->gen && atomic_load_explicit(&r->done, memory_order_acquire))
       unlink_ring(r);
     r = next;
   }
@@ -382,7 +422,7 @@ void *ls__writer_main(void *arg) {
   uint64_t last_drain = ls__mono_ns();
   atomic_store(&ls__writer_tid, gettid());
   pthread_setname_np(pthread_self(), "loopscope-wr"); /* 15 chars at most */
-  walk(s, false); /* rings left by earlier sessions */
+  reap(s); /* rings left by earlier sessions */
   while (!stop) {
     struct pollfd pfd = {.fd = s->wake_fd, .events = POLLIN};
     bool dump = false;
@@ -403,12 +443,14 @@ void *ls__writer_main(void *arg) {
     if (!s->flight) {
       uint64_t now = ls__mono_ns();
       uint64_t fullest = ready ? drain_all(s, last) : 0;
-      walk(s, false);
+      reap(s);
       timeout = ready ? drain_timeout(fullest, now - last_drain)
                       : LS__PERIOD_MS / 4;
       last_drain = now;
     } else {
-      walk(s, dump || last);
+      if (dump || last)
+        dump_all(s);
+      reap(s);
       timeout = ready ? LS__FLIGHT_PERIOD_MS : LS__PERIOD_MS / 4;
     }
     note_error(s, ls_writer_flush(s->w));

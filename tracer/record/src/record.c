@@ -247,11 +247,6 @@ static int write_program_meta(ls_writer *w) {
   return ls_writer_meta(w, "args", args);
 }
 
-static void session_free(ls__session *s) {
-  free(s->scratch);
-  free(s);
-}
-
 int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   static const ls_trace_opts defaults = {.mode = LS_TRACE_DISCARD};
   if (opts == NULL)
@@ -280,11 +275,6 @@ int ls_trace_start(const char *path, const ls_trace_opts *opts) {
   s->pid = (uint64_t)getpid();
   s->wake_fd = ls__wake_fd();
   s->ack_fd = ls__ack_fd();
-  if (s->flight &&
-      (s->scratch = malloc(LS__SCRATCH_SLOTS * sizeof *s->scratch)) == NULL) {
-    rc = -ENOMEM;
-    goto fail;
-  }
   s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (s->fd < 0) {
     rc = -errno;
@@ -333,7 +323,7 @@ fail_writer:
     ls_writer_close(s->w);
   close(s->fd);
 fail:
-  session_free(s);
+  free(s);
 out:
   pthread_mutex_unlock(&session_lock);
   return rc;
@@ -358,7 +348,7 @@ int ls_trace_stop(void) {
     rc = close_rc;
   if (close(s->fd) != 0 && rc == 0)
     rc = -errno;
-  session_free(s);
+  free(s);
   session = NULL;
   pthread_mutex_unlock(&session_lock);
   return rc;

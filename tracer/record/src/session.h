@@ -13,8 +13,6 @@
 #include "ring.h"
 #include "signals.h"
 
-#define LS__SCRATCH_SLOTS 4096 /* flight mode: slots copied per step */
-
 typedef struct ls__session {
   int fd;
   ls_writer *w;
@@ -28,7 +26,6 @@ typedef struct ls__session {
   uint64_t pid;
   uint32_t gen;
   int error;          /* first error from the writer; reported by stop */
-  ls__slot *scratch;  /* flight mode: slots copied out of a ring */
 } ls__session;
 
 /* The registry of rings, newest first. Producers add under the lock; only
