@@ -72,3 +72,11 @@ void ls__run_immediates(ls_loop *loop) {
   ls__queue_prepend(&queue, &loop->immediate_queue);
   ls_drain_microtasks(loop);
 }
+
+/* Loop close: immediates still queued (unref'd, or left by a failure) are
+ * dropped. */
+void ls__immediates_free(ls_loop *loop) {
+  while (!ls__queue_empty(&loop->immediate_queue))
+    dequeue(loop, ls__queue_data(ls__queue_head(&loop->immediate_queue),
+                                 ls_immediate, node));
+}

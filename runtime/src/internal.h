@@ -57,6 +57,7 @@ void ls__run_timers(ls_loop *loop);
 int ls__timer_timeout(const ls_loop *loop); /* ms until the timer is due, -1 */
 void ls__timers_free(ls_loop *loop);
 void ls__run_immediates(ls_loop *loop);
+void ls__immediates_free(ls_loop *loop);
 
 /* ---- ticks / microtasks ---- */
 void ls__tasks_free(ls_loop *loop);

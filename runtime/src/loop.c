@@ -64,6 +64,7 @@ int ls_loop_close(ls_loop *loop) {
   ls__pool_loop_close(loop);
   ls__io_backend_close(loop);
   ls__timers_free(loop);
+  ls__immediates_free(loop);
   ls__tasks_free(loop);
   if (loop->emfile_fd >= 0)
     close(loop->emfile_fd);

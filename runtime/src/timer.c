@@ -182,13 +182,26 @@ static const char *timer_label(const ls_timer *t) {
   return t->repeat ? "setInterval" : "setTimeout";
 }
 
+/* A timer that stops counting as armed (it fired, or is replaced). */
+static void forget(ls_loop *loop, ls_timer *t) {
+  t->destroyed = true;
+  loop->timer_count--;
+  if (t->refed)
+    loop->timer_refcount--;
+}
+
 /* Node's Timeout constructor + insert(). */
 static int arm(ls_timer *t, ls_timer_cb cb, double delay_ms, bool repeat) {
   if (!t || !t->loop || !cb)
     return LS_EINVAL;
-  if (!t->destroyed)
+  /* Waiting in a list: busy. Running its own callback: the callback may
+   * arm it again, which makes a new timer (Node would create a new
+   * Timeout), so the one that is firing ends here. */
+  if (!ls__queue_empty(&t->node))
     return LS_EBUSY;
   ls_loop *loop = t->loop;
+  if (!t->destroyed)
+    forget(loop, t);
   double after = delay_ms;
   if (!(after >= 1 && after <= LS_TIMEOUT_MAX))
     after = 1;
@@ -296,12 +309,8 @@ static void run_one(ls_loop *loop, ls_timer *t) {
     ls__trace_sched(label, id, t->repeat);
     return;
   }
-  if (ls__queue_empty(&t->node)) {
-    t->destroyed = true;
-    loop->timer_count--;
-    if (t->refed)
-      loop->timer_refcount--;
-  }
+  if (ls__queue_empty(&t->node))
+    forget(loop, t);
 }
 
 /* listOnTimeout(): run the list's due timers in order; stop at the first
@@ -384,9 +393,22 @@ int ls__timer_timeout(const ls_loop *loop) {
   return diff > INT32_MAX ? INT32_MAX : (int)diff;
 }
 
+/* Loop close: timers still armed (unref'd ones, typically) are disarmed,
+ * so their structs hold no pointer into freed lists. */
 void ls__timers_free(ls_loop *loop) {
-  for (unsigned i = 0; i < loop->timer_heap_len; i++)
-    free(loop->timer_heap[i]);
+  for (unsigned i = 0; i < loop->timer_heap_len; i++) {
+    ls__timer_list *list = loop->timer_heap[i];
+    while (!ls__queue_empty(&list->timers)) {
+      ls_timer *t =
+          ls__queue_data(ls__queue_head(&list->timers), ls_timer, node);
+      ls__queue_remove(&t->node);
+      t->destroyed = true;
+      t->idle_timeout = -1;
+    }
+    free(list);
+  }
+  loop->timer_count = loop->timer_refcount = 0;
+  loop->timer_active = false;
   free(loop->timer_heap);
   loop->timer_heap = NULL;
   loop->timer_heap_len = loop->timer_heap_cap = 0;

@@ -142,9 +142,11 @@ Test(queue, fail_stops_everything_and_reports_exit_code) {
   cr_expect_str_eq(order, "F");
   cr_expect_eq(exit_code_seen, 1);
   cr_expect_eq(ls_loop_exit_code(&loop), 1);
-  /* The loop can still be torn down. */
-  ls_clear_timer(&never);
-  ls_clear_immediate(&never_imm);
+  /* Closing the loop disarms what never ran. */
+  cr_assert_eq(ls_loop_close(&loop), 0);
+  cr_expect(!ls_timer_armed(&never));
+  cr_expect(!never_imm.queued);
+  cr_assert_eq(ls_loop_init(&loop), 0); /* for the suite's teardown */
 }
 
 Test(queue, misuse_is_an_error_code) {

@@ -128,20 +128,55 @@ Test(timer, interval_until_cleared_in_its_callback) {
 
 static ls_timer self_rearm;
 
-static void rearm_self(ls_timer *t) {
+static void refresh_self(ls_timer *t) {
   fired++;
-  if (fired < 3)
-    cr_assert_eq(ls_set_timeout(t, rearm_self, 0), LS_EBUSY);
-  /* During its own callback a timeout is still armed: refresh re-arms it. */
+  /* During its own callback a timeout is still armed: refresh re-arms it
+   * with the same async id. */
   if (fired < 3)
     cr_assert_eq(ls_timer_refresh(t), 0);
 }
 
 Test(timer, refresh_inside_callback_rearms) {
   ls_timer_init(&loop, &self_rearm);
-  ls_set_timeout(&self_rearm, rearm_self, 1);
+  ls_set_timeout(&self_rearm, refresh_self, 1);
+  uint64_t id = self_rearm.async_id;
   ls_run(&loop, LS_RUN_DEFAULT);
   cr_expect_eq(fired, 3);
+  cr_expect_eq(self_rearm.async_id, id);
+  cr_expect_eq(loop.timer_count, 0);
+}
+
+static uint64_t ids[3];
+
+static void arm_self_again(ls_timer *t) {
+  ids[fired++] = t->async_id;
+  if (fired < 3)
+    cr_assert_eq(ls_set_timeout(t, arm_self_again, 1), 0);
+}
+
+Test(timer, set_timeout_from_its_own_callback_is_a_new_timer) {
+  ls_timer_init(&loop, &self_rearm);
+  ls_set_timeout(&self_rearm, arm_self_again, 1);
+  ls_run(&loop, LS_RUN_DEFAULT);
+  cr_expect_eq(fired, 3);
+  cr_expect_lt(ids[0], ids[1]);
+  cr_expect_lt(ids[1], ids[2]);
+  cr_expect_eq(loop.timer_count, 0);
+  cr_expect_eq(loop.timer_refcount, 0);
+}
+
+static void interval_becomes_timeout(ls_timer *t) {
+  fired++;
+  if (fired == 1)
+    cr_assert_eq(ls_set_timeout(t, interval_becomes_timeout, 1), 0);
+}
+
+Test(timer, interval_replaced_from_its_callback_stops_repeating) {
+  ls_timer_init(&loop, &self_rearm);
+  ls_set_interval(&self_rearm, interval_becomes_timeout, 1);
+  ls_run(&loop, LS_RUN_DEFAULT);
+  cr_expect_eq(fired, 2);
+  cr_expect_eq(loop.timer_count, 0);
 }
 
 Test(timer, unref_does_not_keep_the_loop_alive) {

@@ -134,7 +134,8 @@ struct ls_loop {
 
 int ls_loop_init(ls_loop *loop);
 /* Frees the loop's resources. LS_EBUSY while handles are open or requests
- * are in flight (close them and run the loop first). */
+ * are in flight (close them and run the loop first). Timers still armed and
+ * immediates still queued (unref'd ones) are disarmed, tasks dropped. */
 int ls_loop_close(ls_loop *loop);
 /* A process-wide loop, initialised on first use. */
 ls_loop *ls_default_loop(void);

@@ -11,8 +11,9 @@
  * NaN, too large) becomes 1 ms; fractions truncate.
  *
  * ls_timer is caller-owned and reusable: ls_timer_init once, then arm it
- * with ls_set_timeout / ls_set_interval (LS_EBUSY while armed). A timer is
- * not a handle and needs no close.
+ * with ls_set_timeout / ls_set_interval (LS_EBUSY while it waits to fire;
+ * its own callback may arm it again, as a new timer). A timer is not a
+ * handle and needs no close.
  */
 #ifndef LOOPSCOPE_TIMER_H
 #define LOOPSCOPE_TIMER_H
