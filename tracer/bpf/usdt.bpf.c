@@ -58,7 +58,7 @@ static __always_inline void usdt_emit(__u32 which, const char *cat,
    * and so read, after this one. */
   mark_sent(cat);
   mark_sent(name);
-  ls_submit(r);
+  ls_submit(r, sizeof(*r) + 8);
 }
 
 SEC("usdt")

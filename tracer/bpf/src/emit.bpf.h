@@ -7,9 +7,12 @@
 
 /* Set by the loader before load. */
 const volatile __u32 target_tgid = 0;
-/* Wake the reader only when this many bytes wait: one wakeup per event would
- * cost more than the probe itself; the reader also drains on a timer. */
-const volatile __u64 wakeup_bytes = 256 * 1024;
+/* Wake the reader each time another 2^wakeup_shift bytes (256 KiB) have
+ * piled up, not per event: a wakeup costs more than the probe itself. Not
+ * "whenever above the mark" either: a reader that falls behind would then be
+ * woken by every event, ~15 us each. The reader also drains on a timer, so a
+ * missed crossing (two CPUs racing past the mark) costs only latency. */
+const volatile __u32 wakeup_shift = 18;
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -44,10 +47,12 @@ static __always_inline void ls_fill(struct ls_raw *r, __u32 kind, __u32 which) {
   r->which = which;
 }
 
-static __always_inline void ls_submit(void *r) {
+static __always_inline void ls_submit(void *r, __u64 size) {
   __u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-  bpf_ringbuf_submit(r, waiting >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                : BPF_RB_NO_WAKEUP);
+  __u64 before = waiting > size ? waiting - size : 0;
+  bpf_ringbuf_submit(r, (waiting >> wakeup_shift) != (before >> wakeup_shift)
+                            ? BPF_RB_FORCE_WAKEUP
+                            : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void ls_emit(__u32 kind, __u32 which, __u64 a, __u64 b,
@@ -60,7 +65,7 @@ static __always_inline void ls_emit(__u32 kind, __u32 which, __u64 a, __u64 b,
   r->b = b;
   r->c = c;
   r->d = d;
-  ls_submit(r);
+  ls_submit(r, sizeof(*r) + 8); /* + the ring's record header */
 }
 
 #endif
