@@ -53,7 +53,7 @@ int ls_loop_init(ls_loop *loop) {
 int ls_loop_close(ls_loop *loop) {
   if (!loop || loop->backend_fd < 0)
     return LS_EINVAL;
-  if (loop->active_reqs || loop->closing_handles)
+  if (loop->running || loop->active_reqs || loop->closing_handles)
     return LS_EBUSY;
   for (ls__queue *q = ls__queue_head(&loop->handle_queue);
        q != &loop->handle_queue; q = q->next) {
@@ -222,17 +222,31 @@ static void update_utilisation(ls_loop *loop, uint64_t iteration_start) {
   ls__trace_counters(loop);
 }
 
+static int run(ls_loop *loop, ls_run_mode mode);
+
 int ls_run(ls_loop *loop, ls_run_mode mode) {
   if (!loop || loop->backend_fd < 0)
     return LS_EINVAL;
+  if (loop->running)
+    return LS_EBUSY;
+  loop->running = true;
+  int r = run(loop, mode);
+  loop->running = false;
+  return r;
+}
+
+static int run(ls_loop *loop, ls_run_mode mode) {
   ls_drain_microtasks(loop);
   bool alive = ls_loop_alive(loop);
   if (!alive)
     ls_update_time(loop);
-  /* Node runs due timers once before the first iteration. */
+  /* Node runs due timers once before the first iteration. In the trace it
+   * is iteration 0, so every phase slice nests in an iteration. */
   if (mode == LS_RUN_DEFAULT && alive && !loop->stop_flag) {
+    LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", 0, 0);
     ls_update_time(loop);
     run_timers_phase(loop);
+    LS_TRACE_END(LS_CAT_LOOP, "iteration", 0);
   }
   while (alive && !loop->stop_flag) {
     uint64_t n = ++loop->iteration;
@@ -280,6 +294,8 @@ static void emit_exit_hooks(ls_loop *loop, ls__exit_hook *hooks, unsigned n,
 int ls_run_main(ls_loop *loop) {
   if (!loop || loop->backend_fd < 0)
     return LS_EINVAL;
+  if (loop->running)
+    return LS_EBUSY;
   ls_drain_microtasks(loop);
   do {
     if (loop->failed)

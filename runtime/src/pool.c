@@ -52,8 +52,12 @@ static void *worker(void *p) {
 
     ls_work *req = ls__queue_data(q, ls_work, queue);
     const char *label = req->label ? req->label : "work";
+    /* The flow goes queued -> worker slice -> completion callback: it ends
+     * here and begins again for the loop thread. */
+    LS_TRACE_FLOW_END(req->async_id);
     LS_TRACE_BEGIN(LS_CAT_POOL, label, req->async_id, 0);
     req->work_cb(req);
+    LS_TRACE_FLOW_BEGIN(req->async_id);
     LS_TRACE_END(LS_CAT_POOL, label, 0);
 
     ls_loop *loop = req->loop;

@@ -167,3 +167,18 @@ Test(queue, async_ids_increase_and_current_is_main_outside_callbacks) {
   cr_expect_gt(b, a);
   cr_expect_eq(ls_current_async_id(&loop), 1);
 }
+
+static int nested_run = 1, nested_close = 1;
+
+static void try_nested(void *arg) {
+  (void)arg;
+  nested_run = ls_run(&loop, LS_RUN_NOWAIT);
+  nested_close = ls_loop_close(&loop);
+}
+
+Test(queue, run_and_close_from_a_callback_are_refused) {
+  ls_next_tick(&loop, try_nested, NULL);
+  cr_expect_eq(ls_run(&loop, LS_RUN_DEFAULT), 0);
+  cr_expect_eq(nested_run, LS_EBUSY);
+  cr_expect_eq(nested_close, LS_EBUSY);
+}

@@ -58,7 +58,8 @@ struct ls_loop {
   uint64_t time;
   uint64_t iteration;
   unsigned stop_flag;
-  bool failed; /* ls_loop_fail: no more user code runs */
+  bool running; /* inside ls_run: a nested call is refused */
+  bool failed;  /* ls_loop_fail: no more user code runs */
   int exit_code;
 
   /* private: handles and requests */
@@ -142,7 +143,7 @@ ls_loop *ls_default_loop(void);
 
 /* Runs the loop; returns nonzero if something is still alive (like uv_run).
  * Drains nextTicks and microtasks queued before the call first, as Node does
- * after the main script. */
+ * after the main script. LS_EBUSY when called from one of its callbacks. */
 int ls_run(ls_loop *loop, ls_run_mode mode);
 /* Node's process lifetime: ls_run(DEFAULT), then 'beforeExit' listeners
  * (which may restart the loop) until nothing is alive, then 'exit'
