@@ -27,7 +27,14 @@ typedef struct {
   cache_entry *head;
   unsigned n;
 } cache;
-static LS__TLS cache promise_cache, reaction_cache;
+static LS__TLS cache promise_cache, reaction_cache, block_cache;
+
+/* A then's derived promise and the reaction that will settle it, in one
+ * allocation: a 1M-link chain makes 1M of each up front. */
+typedef struct {
+  ls_promise p; /* first: freeing the promise frees the block */
+  ls__reaction r;
+} then_block;
 
 static void *cache_get(cache *c, size_t size) {
 #ifndef LS_SANITIZE
@@ -63,8 +70,7 @@ static void trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
   LS_TRACE_INSTANT(LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
 }
 
-ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
-  ls_promise *p = cache_get(&promise_cache, sizeof *p);
+static void promise_init(ls_promise *p, ls_loop *loop, uint64_t parent) {
   p->h.refs = 1;
   p->state = LS_PENDING;
   p->loop = loop;
@@ -72,6 +78,11 @@ ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
   p->id = ls_new_async_id(loop);
   p->result = ls_undefined();
   trace_ev(p, LS_PROMISE_CREATED, parent);
+}
+
+ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
+  ls_promise *p = cache_get(&promise_cache, sizeof *p);
+  promise_init(p, loop, parent);
   return p;
 }
 
@@ -80,15 +91,19 @@ ls_promise *ls_promise_ref(ls_promise *p) {
   return p;
 }
 
+/* The derived promise goes last: r may live inside it. */
 static void reaction_free(ls__reaction *r) {
-  if (r->source)
-    ls_promise_unref(r->source);
-  if (r->derived)
-    ls_promise_unref(r->derived);
-  if (r->arg_free)
-    r->arg_free(r->arg);
-  if (!r->embedded)
+  ls_promise *source = r->source, *derived = r->derived;
+  void (*arg_free)(void *) = r->arg_free;
+  void *arg = r->arg;
+  if (r->storage == LS__R_HEAP)
     cache_put(&reaction_cache, r);
+  if (source)
+    ls_promise_unref(source);
+  if (arg_free)
+    arg_free(arg);
+  if (derived)
+    ls_promise_unref(derived);
 }
 
 void ls_promise_unref(ls_promise *p) {
@@ -104,13 +119,14 @@ void ls_promise_unref(ls_promise *p) {
     r = next;
   }
   ls_value_drop(p->result);
-  cache_put(&promise_cache, p);
+  cache_put(p->with_feeder ? &block_cache : &promise_cache, p);
 }
 
 static void reaction_job(ls_job *job);
 
-void ls__reaction_init(ls__reaction *r) {
+void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage) {
   memset(r, 0, sizeof *r);
+  r->storage = storage;
   r->job.cb = reaction_job;
   r->job.label = "then";
   r->kind = LS__R_THEN;
@@ -118,7 +134,7 @@ void ls__reaction_init(ls__reaction *r) {
 
 ls__reaction *ls__reaction_new(void) {
   ls__reaction *r = cache_get(&reaction_cache, sizeof *r);
-  ls__reaction_init(r);
+  ls__reaction_init(r, LS__R_HEAP);
   return r;
 }
 
@@ -223,7 +239,7 @@ static void reaction_job(ls_job *job) {
   bool ok = src->state == LS_FULFILLED;
   ls_promise_cb cb = ok ? r->on_fulfilled : r->on_rejected;
   ls_promise *d = r->derived;
-  if (r->embedded) {
+  if (r->storage == LS__R_IN_AWAIT) {
     /* An await's reaction lives on the coroutine's stack: the callback
      * resumes the coroutine, which may await again (reusing r) or finish
      * (freeing r). Nothing of r may be touched after the call. */
@@ -300,8 +316,12 @@ void ls_reject(ls_promise *p, ls_value reason) {
 static ls_promise *then_labelled(ls_promise *p, ls_promise_cb on_fulfilled,
                                  ls_promise_cb on_rejected, void *arg,
                                  void (*arg_free)(void *), const char *label) {
-  ls_promise *d = ls__promise_alloc(p->loop, p->id);
-  ls__reaction *r = ls__reaction_new();
+  then_block *b = cache_get(&block_cache, sizeof *b);
+  ls_promise *d = &b->p;
+  promise_init(d, p->loop, p->id);
+  d->with_feeder = true;
+  ls__reaction *r = &b->r;
+  ls__reaction_init(r, LS__R_IN_PROMISE);
   r->job.label = label;
   r->derived = ls_promise_ref(d);
   r->on_fulfilled = on_fulfilled;

@@ -110,8 +110,7 @@ ls_value ls_await(ls_promise *p) {
    * reference to p stays on this frame while we wait, which keeps p (and
    * so the reaction in its list) alive. */
   ls__reaction *r = &a->reaction;
-  ls__reaction_init(r);
-  r->embedded = true;
+  ls__reaction_init(r, LS__R_IN_AWAIT);
   r->job.label = "await";
   r->on_fulfilled = resume_fulfilled;
   r->on_rejected = resume_rejected;

@@ -21,6 +21,7 @@ struct ls_promise {
   bool locked;     /* resolve/reject already called ("already resolved") */
   bool handled;    /* a reaction was attached ([[PromiseIsHandled]]) */
   bool in_pending; /* on rt->pending: rejected, unhandled, not checked yet */
+  bool with_feeder; /* allocated with the reaction that settles it (then) */
   bool reported;   /* unhandled reported; a later handler is "late" */
   ls_loop *loop;
   ls__promise_rt *rt;
@@ -32,6 +33,14 @@ struct ls_promise {
 
 /* One queued-or-waiting reaction: a user then, an await, a combinator
  * element, the adoption of a promise, or the job that starts it. */
+/* Where a reaction's memory lives. */
+typedef enum {
+  LS__R_HEAP,       /* its own allocation */
+  LS__R_IN_PROMISE, /* inside the derived promise it settles (then) */
+  LS__R_IN_AWAIT    /* inside an awaiting coroutine's record: the callback
+                       resumes the coroutine, which may reuse or free it */
+} ls__reaction_storage;
+
 typedef enum {
   LS__R_THEN,    /* run cb, settle derived with its outcome */
   LS__R_THENABLE /* NewPromiseResolveThenableJob: next it attaches itself
@@ -47,7 +56,7 @@ struct ls__reaction {
   ls_promise_cb on_fulfilled, on_rejected; /* NULL: pass through */
   void *arg;
   void (*arg_free)(void *arg); /* after the run, or when discarded */
-  bool embedded; /* lives inside its owner (an await): never freed here */
+  ls__reaction_storage storage;
 };
 
 struct ls__promise_rt {
@@ -72,7 +81,7 @@ void ls__promise_fulfill(ls_promise *p, ls_value v);
 void ls__promise_reject(ls_promise *p, ls_value reason);
 /* PerformPromiseThen with a caller-built reaction (kind LS__R_THEN). */
 ls__reaction *ls__reaction_new(void);
-void ls__reaction_init(ls__reaction *r); /* for an embedded one */
+void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage);
 void ls__promise_attach(ls_promise *p, ls__reaction *r);
 
 /* promise_rejections.c */
