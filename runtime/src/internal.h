@@ -114,5 +114,7 @@ static inline void ls__cb_leave(ls_loop *loop, ls_kind kind, const char *label,
 /* Emits the counters that changed since they were last emitted. Called at
  * phase ends, so a counter costs nothing per callback. */
 void ls__trace_counters(ls_loop *loop);
+/* Only the nextTick and microtask depths: what a drain changes. */
+void ls__trace_queue_counters(ls_loop *loop);
 
 #endif

@@ -316,22 +316,25 @@ int ls_run_main(ls_loop *loop) {
   return loop->exit_code;
 }
 
+static void emit_counter(ls_loop *loop, ls_counter c, int64_t value) {
+  if (value < 0 || value == loop->counter_last[c])
+    return;
+  loop->counter_last[c] = value;
+  ls__trace_counter(ls_counter_names[c], value);
+}
+
+void ls__trace_queue_counters(ls_loop *loop) {
+  emit_counter(loop, LS_COUNTER_TICKS, loop->tick_count);
+  emit_counter(loop, LS_COUNTER_MICROTASKS, loop->micro_count);
+}
+
 void ls__trace_counters(ls_loop *loop) {
-  int64_t now[LS_COUNTER_COUNT] = {
-      [LS_COUNTER_TIMERS] = loop->timer_count,
-      [LS_COUNTER_IMMEDIATES] = loop->immediate_count,
-      [LS_COUNTER_TICKS] = loop->tick_count,
-      [LS_COUNTER_MICROTASKS] = loop->micro_count,
-      [LS_COUNTER_HANDLES] = loop->active_handles,
-      [LS_COUNTER_REQUESTS] = loop->active_reqs,
-      [LS_COUNTER_POOL_QUEUE] = ls__pool_queued(),
-      [LS_COUNTER_ELU] = loop->elu_permille,
-      [LS_COUNTER_LAG_US] = loop->lag_us,
-  };
-  for (int i = 0; i < LS_COUNTER_COUNT; i++) {
-    if (now[i] < 0 || now[i] == loop->counter_last[i])
-      continue;
-    loop->counter_last[i] = now[i];
-    ls__trace_counter(ls_counter_names[i], now[i]);
-  }
+  emit_counter(loop, LS_COUNTER_TIMERS, loop->timer_count);
+  emit_counter(loop, LS_COUNTER_IMMEDIATES, loop->immediate_count);
+  ls__trace_queue_counters(loop);
+  emit_counter(loop, LS_COUNTER_HANDLES, loop->active_handles);
+  emit_counter(loop, LS_COUNTER_REQUESTS, loop->active_reqs);
+  emit_counter(loop, LS_COUNTER_POOL_QUEUE, ls__pool_queued());
+  emit_counter(loop, LS_COUNTER_ELU, loop->elu_permille);
+  emit_counter(loop, LS_COUNTER_LAG_US, loop->lag_us);
 }

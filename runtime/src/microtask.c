@@ -117,7 +117,7 @@ void ls_drain_microtasks(ls_loop *loop) {
     return;
   loop->draining = true;
   if (LS_TRACE_ON())
-    ls__trace_counters(loop);
+    ls__trace_queue_counters(loop);
   bool more;
   do {
     ls_job *job;
