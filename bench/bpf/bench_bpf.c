@@ -156,9 +156,7 @@ static void stop(traced *t, ls_bpf_stats *st) {
   while (waitpid(t->child.pid, NULL, 0) < 0 && errno == EINTR)
     ;
   if (t->b) {
-    if (st)
-      ls_bpf_get_stats(t->b, st);
-    ls_bpf_close(t->b);
+    ls_bpf_close(t->b, st);
     ls_writer_close(t->w);
     close(t->devnull);
   }

@@ -49,7 +49,8 @@ static void feed(fixture *fx, uint32_t tid, uint64_t ts, uint32_t kind,
 static void finish(fixture *fx) {
   char err[256];
   ls_record rec;
-  cr_assert_eq(ls__conv_finish(fx->c), 0);
+  uint64_t events;
+  cr_assert_eq(ls__conv_finish(fx->c, &events), 0);
   cr_assert_eq(ls_writer_close(fx->w), 0);
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(fx->f));
@@ -57,6 +58,7 @@ static void finish(fixture *fx) {
   while (ls_reader_next(fx->r, &rec) == LS_FMT_OK)
     if (rec.kind == LS_REC_EVENT && fx->n < 512)
       fx->ev[fx->n++] = rec.event;
+  cr_assert_eq(events, fx->n);
 }
 
 static void done(fixture *fx) {

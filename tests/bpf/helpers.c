@@ -107,7 +107,7 @@ void run_traced(char *const argv[], ls_bpf_level level, const char *out_path,
     if (waitpid(child.pid, &t->status, WNOHANG) == child.pid)
       break;
   }
-  cr_assert_eq(ls_bpf_close(b), 0);
+  cr_assert_eq(ls_bpf_close(b, NULL), 0);
   cr_assert_eq(ls_writer_close(w), 0);
   close(fd);
   t->pid = child.pid;

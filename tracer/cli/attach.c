@@ -187,8 +187,7 @@ static int trace_loop(const attach_opts *o, ls_bpf *b, ls_writer *w,
 
 static int finish(const attach_opts *o, ls_bpf *b, ls_writer *w, int fd) {
   ls_bpf_stats st;
-  ls_bpf_get_stats(b, &st);
-  int rc = ls_bpf_close(b);
+  int rc = ls_bpf_close(b, &st);
   int wrc = ls_writer_close(w);
   if (close(fd) < 0 && !wrc)
     wrc = -errno;
@@ -197,8 +196,8 @@ static int finish(const attach_opts *o, ls_bpf *b, ls_writer *w, int fd) {
   if (rc < 0 || wrc < 0)
     return ls_cli_fail(o->cmd, "%s: writing the trace failed (error %d)", o->out,
                        rc < 0 ? rc : wrc);
-  fprintf(stderr, "loopscope %s: wrote %s (%u probes, %llu records",
-          o->cmd, o->out, st.probes, (unsigned long long)st.records);
+  fprintf(stderr, "loopscope %s: wrote %s (%llu events from %u probes",
+          o->cmd, o->out, (unsigned long long)st.events, st.probes);
   if (st.lost)
     fprintf(stderr, ", %llu LOST: ring buffer full", (unsigned long long)st.lost);
   fprintf(stderr, ")\n");
@@ -307,7 +306,7 @@ int ls_cmd_record_ebpf(int argc, char **argv) {
   if (isatty(2))
     describe(&o, b);
   if (ls_bpf_spawn_go(&child, err, sizeof(err)) < 0) {
-    ls_bpf_close(b);
+    ls_bpf_close(b, NULL);
     ls_writer_close(w);
     close(fd);
     unlink(o.out);

@@ -981,7 +981,7 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
   }
 }
 
-int ls__conv_finish(ls__conv *c) {
+int ls__conv_finish(ls__conv *c, uint64_t *events) {
   for (unsigned b = 0; b < THREAD_BUCKETS; b++) {
     thread *t = c->threads[b];
     while (t) {
@@ -1010,6 +1010,8 @@ int ls__conv_finish(ls__conv *c) {
     c->streams = next;
   }
   int err = c->err;
+  if (events)
+    *events = c->events;
   free(c);
   return err;
 }

@@ -97,8 +97,8 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size);
 /* Records that n records were lost on the BPF side. */
 void ls__conv_lost(ls__conv *c, uint64_t n);
 /* Ends every open slice (at the last timestamp seen) and frees c. Returns
- * the first writer error seen. */
-int ls__conv_finish(ls__conv *c);
+ * the first writer error seen; *events (if given): events written in all. */
+int ls__conv_finish(ls__conv *c, uint64_t *events);
 uint64_t ls__conv_events(const ls__conv *c);
 
 #endif

@@ -684,7 +684,7 @@ int ls_bpf_open(ls_bpf **bp, const ls_bpf_opts *opts, ls_writer *w, char *err,
   *bp = b;
   return 0;
 fail:
-  ls_bpf_close(b);
+  ls_bpf_close(b, NULL);
   return -1;
 }
 
@@ -728,7 +728,7 @@ void ls_bpf_get_stats(const ls_bpf *b, ls_bpf_stats *st) {
   st->events = b->conv ? ls__conv_events(b->conv) : 0;
 }
 
-int ls_bpf_close(ls_bpf *b) {
+int ls_bpf_close(ls_bpf *b, ls_bpf_stats *st) {
   int err = 0;
   if (!b)
     return 0;
@@ -748,8 +748,10 @@ int ls_bpf_close(ls_bpf *b) {
     ring_buffer__consume(b->rb);
     check_lost(b);
   }
-  if (b->conv)
-    err = ls__conv_finish(b->conv);
+  if (st)
+    ls_bpf_get_stats(b, st);
+  if (b->conv) /* with the ends of the slices still open */
+    err = ls__conv_finish(b->conv, st ? &st->events : NULL);
   ring_buffer__free(b->rb);
   ls_loop_bpf__destroy(b->loop);
   ls_usdt_bpf__destroy(b->usdt);

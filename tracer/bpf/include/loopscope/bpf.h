@@ -47,6 +47,13 @@ typedef struct ls_bpf_opts {
 
 typedef struct ls_bpf ls_bpf;
 
+typedef struct ls_bpf_stats {
+  uint64_t records;   /* ring-buffer records read */
+  uint64_t events;    /* trace events written */
+  uint64_t lost;      /* records the BPF side dropped (ring full) */
+  unsigned probes;    /* probes attached */
+} ls_bpf_stats;
+
 /* Returns 0 when uprobes can be used here, else -1 with the reason in err
  * ("needs root or CAP_SYS_ADMIN for uprobes", "no kernel BTF at ...", ...). */
 int ls_bpf_check_system(char *err, size_t errlen);
@@ -65,16 +72,11 @@ const char *ls_bpf_get_target(const ls_bpf *b);
 /* Waits up to timeout_ms for data, then drains the ring buffer. Returns the
  * number of records converted, or a negative errno. */
 int ls_bpf_poll(ls_bpf *b, int timeout_ms);
-/* Detaches, drains what is left, ends every open slice and frees b. Returns
- * the first writer error, if any. */
-int ls_bpf_close(ls_bpf *b);
-
-typedef struct ls_bpf_stats {
-  uint64_t records;   /* ring-buffer records read */
-  uint64_t events;    /* trace events written */
-  uint64_t lost;      /* records the BPF side dropped (ring full) */
-  unsigned probes;    /* probes attached */
-} ls_bpf_stats;
+/* Detaches, drains what is left, ends every open slice and frees b; the
+ * final counts go to *st when st is not NULL. Returns the first writer
+ * error, if any. */
+int ls_bpf_close(ls_bpf *b, ls_bpf_stats *st);
+/* Counts so far. */
 void ls_bpf_get_stats(const ls_bpf *b, ls_bpf_stats *st);
 
 /* A child started stopped: it waits, before exec, until ls_bpf_spawn_go, so
