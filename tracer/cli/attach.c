@@ -56,12 +56,23 @@ static void help_attach(void) {
 
 static void help_record(void) {
   printf("usage: loopscope record --ebpf [-o FILE] [--level LEVEL]\n"
-         "                        [--threshold-ms N] -- PROGRAM [ARGS...]\n"
+         "                        [--threshold-ms N] [--duration S] -- PROGRAM [ARGS...]\n"
          "\n"
-         "Starts PROGRAM (e.g. node app.js) with eBPF probes attached before its\n"
-         "first instruction and traces its event loop until it exits. The program\n"
-         "runs unchanged: same output, same exit status (returned by loopscope).\n"
-         "Options as for 'loopscope attach' (default output loopscope.fxt).\n");
+         "Starts PROGRAM (e.g. node app.js, or a script whose #! names node) with\n"
+         "eBPF probes attached before its first instruction and traces its event\n"
+         "loop until it exits. The program runs unchanged: same output, same exit\n"
+         "status (returned by loopscope). --ebpf must come first.\n"
+         "\n"
+         "  -o, --output FILE      trace file (default loopscope.fxt)\n"
+         "  -l, --level LEVEL      phases, callbacks (default) or full: see\n"
+         "                         'loopscope attach --help'\n"
+         "  -t, --threshold-ms N   blocked-loop mark above N ms (default 50)\n"
+         "  -d, --duration S       stop tracing after S seconds; the program runs on\n"
+         "                         untraced and loopscope waits for it\n"
+         "  -h, --help             this text\n"
+         "\n"
+         "Ctrl-C reaches the program too; SIGTERM to loopscope is passed on to it.\n"
+         "Either way the trace is complete once loopscope exits.\n");
 }
 
 static const struct option long_opts[] = {
