@@ -48,10 +48,22 @@ ls_vspans ls_vspans_of_instants(const ls_vinstants *in) {
   return (ls_vspans){in, in->n, inst_get};
 }
 
-/* First index in [lo, n) whose t1 > t (by_end) or t0 >= t. */
+/* First index in [lo, n) whose t1 > t (by_end) or t0 >= t. Gallops from
+ * lo first: a fold's next search lands near its last one. */
 static uint32_t search(const ls_vspans *s, uint32_t lo, uint64_t t,
                        bool by_end) {
-  uint32_t hi = s->n;
+  uint32_t hi = s->n, step = 1;
+  while (lo < hi) {
+    uint32_t probe = hi - lo > step ? lo + step - 1 : hi - 1;
+    uint64_t a, b;
+    s->get(s->ctx, probe, &a, &b);
+    if (by_end ? b > t : a >= t) {
+      hi = probe;
+      break;
+    }
+    lo = probe + 1;
+    step *= 2;
+  }
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     uint64_t a, b;

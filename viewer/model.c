@@ -345,6 +345,7 @@ typedef struct loader {
   ptr_entry str_cache[PTR_CACHE];   /* text -> string index */
   ptr_entry cls_cache[PTR_CACHE];   /* (category, name) -> LS_VC_* */
   ptr_entry queue_cache[PTR_CACHE]; /* sched name -> ls_vqueue */
+  uint32_t str_id, str_n;           /* "id", "n": ids kept in the record */
   double ns_per_tick;
   open_async *asyncs; /* open async spans; async_by_id maps to index */
   uint32_t nasync, capasync;
@@ -368,15 +369,27 @@ static uint64_t arg_key(loader *L, const ls_arg *a) {
 
 /* Packs arguments (except `skip`, already stored in the record) into the
  * args array: [n, (key<<8|type, value) * n]. Strings become string indexes. */
-static uint32_t pack_args(loader *L, const ls_arg *args, unsigned nargs,
-                          const char *skip, uint32_t prev) {
+/* Packs an event's arguments into the args array as [n, (key<<8|type,
+ * value) * n] after those of `prev` (a slice's end adds to its begin).
+ * The argument named skip (string index, 0: none) is stored in the record
+ * itself: it is left out and its integer value returned in *skipped.
+ * Names are compared as string indexes (intern_fast), never as text. */
+static uint32_t pack_args(loader *L, const ls_event *e, uint32_t skip,
+                          uint64_t *skipped, uint32_t prev) {
   ls_vmodel *m = L->m;
-  unsigned nprev = prev ? (unsigned)m->args[prev] : 0;
-  unsigned n = nprev;
-  for (unsigned i = 0; i < nargs; i++)
-    if (!skip || !args[i].name || strcmp(args[i].name, skip) != 0)
+  uint64_t keys[LS_MAX_ARGS];
+  unsigned nprev = prev ? (unsigned)m->args[prev] : 0, n = nprev;
+  int skip_at = -1;
+  for (unsigned i = 0; i < e->nargs; i++) {
+    keys[i] = arg_key(L, &e->args[i]);
+    if (skip && skip_at < 0 && keys[i] >> 8 == skip)
+      skip_at = (int)i;
+    else
       n++;
-  if (n == 0 || m->nargs + 1 + 2 * (size_t)n > UINT32_MAX)
+  }
+  if (skipped)
+    *skipped = skip_at >= 0 ? ls_arg_u64(&e->args[skip_at]) : 0;
+  if (n == nprev || m->nargs + 1 + 2 * (size_t)n > UINT32_MAX)
     return prev;
   if (m->nargs + 1 + 2 * n > m->capargs) {
     while (m->nargs + 1 + 2 * n > m->capargs)
@@ -390,11 +403,11 @@ static uint32_t pack_args(loader *L, const ls_arg *args, unsigned nargs,
     memmove(w, m->args + prev + 1, 2 * nprev * sizeof *w);
     w += 2 * nprev;
   }
-  for (unsigned i = 0; i < nargs; i++) {
-    const ls_arg *a = &args[i];
-    if (skip && a->name && strcmp(a->name, skip) == 0)
+  for (unsigned i = 0; i < e->nargs; i++) {
+    const ls_arg *a = &e->args[i];
+    if ((int)i == skip_at)
       continue;
-    *w++ = arg_key(L, a);
+    *w++ = keys[i];
     switch (a->type) {
     case LS_ARG_DOUBLE:
       memcpy(w, &a->v.d, sizeof a->v.d);
@@ -697,9 +710,8 @@ static void on_event(loader *L, const ls_event *e) {
     unsigned cls = classify(L, e->category, e->name);
     ls_vslice s = {.t0 = t, .t1 = t, .cls = cls};
     s.label = intern_fast(L, e->name);
-    const char *idname = cls == LS_VC_ITERATION ? "n" : "id";
-    s.id = id_arg(e, idname);
-    s.args = pack_args(L, e->args, e->nargs, idname, 0);
+    uint32_t idname = cls == LS_VC_ITERATION ? L->str_n : L->str_id;
+    s.args = pack_args(L, e, idname, &s.id, 0);
     if (ls_vc_is_phase(cls))
       th->nphases++;
     if (cls == LS_VC_POOL)
@@ -726,7 +738,7 @@ static void on_event(loader *L, const ls_event *e) {
     ls_vslice s = th->open[--th->nopen];
     s.t1 = t;
     if (e->nargs)
-      s.args = pack_args(L, e->args, e->nargs, NULL, s.args);
+      s.args = pack_args(L, e, 0, NULL, s.args);
     row_push(thread_row(th, th->nopen), &s);
     break;
   }
@@ -751,8 +763,9 @@ static void on_event(loader *L, const ls_event *e) {
     }
     ls_vinstant in = {.t = t, .cls = cls};
     in.label = intern_fast(L, e->name);
-    in.id = e->id ? e->id : id_arg(e, "id");
-    in.args = pack_args(L, e->args, e->nargs, "id", 0);
+    in.args = pack_args(L, e, L->str_id, &in.id, 0);
+    if (e->id)
+      in.id = e->id;
     instant_push(&th->instants, &in);
     if (cls == LS_VC_SCHED)
       on_sched(L, ti, e, t, in.label);
@@ -773,7 +786,7 @@ static void on_event(loader *L, const ls_event *e) {
     unsigned cls = classify(L, e->category, e->name);
     ls_vslice s = {.t0 = t, .t1 = t, .cls = cls, .id = e->id};
     s.label = intern_fast(L, e->name);
-    s.args = pack_args(L, e->args, e->nargs, NULL, 0);
+    s.args = pack_args(L, e, 0, NULL, 0);
     L->asyncs = grow(L->asyncs, &L->capasync, L->nasync, sizeof *L->asyncs);
     L->asyncs[L->nasync] = (open_async){s, ti, e->pid};
     if (m->async_by_id == NULL)
@@ -1012,6 +1025,8 @@ static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
   atomic_store(&m->state, LS_VLOAD_RUNNING);
   pthread_mutex_lock(&m->lock);
   m->file_name = ls_vmodel_intern(m, name);
+  L->str_id = ls_vmodel_intern(m, "id");
+  L->str_n = ls_vmodel_intern(m, "n");
   ls_record rec;
   int rc;
   unsigned batch = 0;
@@ -1116,6 +1131,51 @@ int ls_vmodel_load_mem(ls_vmodel *m, const void *data, size_t len,
 }
 
 /* ------------------------------------------------------------ queries */
+
+/* Galloping: probes from, from+1, from+3, from+7, ... until the predicate
+ * holds, then a binary search in the last gap. */
+#define GALLOP(n, from, pred, out)                                           \
+  do {                                                                       \
+    uint32_t lo_ = (from), hi_;                                              \
+    uint32_t step_ = 1;                                                      \
+    if (lo_ >= (n) || pred(lo_)) {                                           \
+      (out) = lo_ < (n) ? lo_ : (n);                                         \
+      break;                                                                 \
+    }                                                                        \
+    for (;;) {                                                               \
+      hi_ = (n) - lo_ > step_ ? lo_ + step_ : (n);                           \
+      if (hi_ == (n) || pred(hi_))                                           \
+        break;                                                               \
+      lo_ = hi_;                                                             \
+      step_ *= 2;                                                            \
+    }                                                                        \
+    lo_++; /* pred(lo_ - 1) is false */                                     \
+    while (lo_ < hi_) {                                                      \
+      uint32_t mid_ = lo_ + (hi_ - lo_) / 2;                                 \
+      if (pred(mid_))                                                        \
+        hi_ = mid_;                                                          \
+      else                                                                   \
+        lo_ = mid_ + 1;                                                      \
+    }                                                                        \
+    (out) = lo_;                                                             \
+  } while (0)
+
+uint32_t ls_vrow_first_after_from(const ls_vrow *r, uint64_t t,
+                                  uint32_t from) {
+  uint32_t out;
+#define ENDS_AFTER(i) (r->v[i].t1 > t)
+  GALLOP(r->n, from, ENDS_AFTER, out);
+#undef ENDS_AFTER
+  return out;
+}
+
+uint32_t ls_vseries_at_from(const ls_vseries *s, uint64_t t, uint32_t from) {
+  uint32_t first_after;
+#define AFTER(i) (s->v[i].t > t)
+  GALLOP(s->n, from == UINT32_MAX ? 0 : from, AFTER, first_after);
+#undef AFTER
+  return first_after ? first_after - 1 : UINT32_MAX;
+}
 
 uint32_t ls_vrow_first_after(const ls_vrow *r, uint64_t t) {
   uint32_t lo = 0, hi = r->n;

@@ -231,12 +231,20 @@ size_t ls_vmodel_format_args(const ls_vmodel *m, uint32_t args, char *buf,
 
 /* Index of the first slice in row whose t1 > t (rows are sorted). */
 uint32_t ls_vrow_first_after(const ls_vrow *r, uint64_t t);
+/* The same, knowing the answer is at or after `from`: a galloping search
+ * whose first probes sit next to `from`. Sweeps that move forward (one
+ * query per pixel column) touch a few cache lines per query instead of a
+ * whole binary search's worth. */
+uint32_t ls_vrow_first_after_from(const ls_vrow *r, uint64_t t, uint32_t from);
 /* Index of the first slice whose t0 >= t. */
 uint32_t ls_vrow_first_start_at(const ls_vrow *r, uint64_t t);
 /* Index of the first instant whose t >= t. */
 uint32_t ls_vinstants_first_at(const ls_vinstants *r, uint64_t t);
 /* Index of the last sample at or before t, or UINT32_MAX. */
 uint32_t ls_vseries_at(const ls_vseries *s, uint64_t t);
+/* The same for a forward sweep: the answer is known to be >= from (from may
+ * be UINT32_MAX: no sample yet). */
+uint32_t ls_vseries_at_from(const ls_vseries *s, uint64_t t, uint32_t from);
 
 /* A slice located in the model. */
 typedef struct ls_vref {

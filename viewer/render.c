@@ -23,6 +23,8 @@
 #define SELECT 0xffffff
 #define LOST 0xff3b3b
 #define BLOCKED 0xff7a1a
+#define COUNTER_BG 0x1f2229
+#define MINIMAP_BG 0x15171c
 
 /* One fixed colour per phase: warm for timers, blue for poll (waiting for
  * I/O), green for check (immediates), so a glance tells where time goes. */
@@ -78,16 +80,23 @@ static void color(SDL_Renderer *r, uint32_t rgb, uint8_t a) {
                          (uint8_t)rgb, a);
 }
 
+/* Opaque fills skip blending: the software renderer blends every pixel of
+ * a rectangle in BLEND mode even at full alpha, which made blending most
+ * of a frame's cost. Large areas use colours premixed with what is under
+ * them (mix) rather than alpha. */
 static void fill(SDL_Renderer *r, int x, int y, int w, int h, uint32_t rgb,
                  uint8_t a) {
   if (w <= 0 || h <= 0)
     return;
+  SDL_SetRenderDrawBlendMode(r, a == 255 ? SDL_BLENDMODE_NONE
+                                         : SDL_BLENDMODE_BLEND);
   color(r, rgb, a);
   SDL_RenderFillRect(r, &(SDL_Rect){x, y, w, h});
 }
 
 static void frame_rect(SDL_Renderer *r, int x, int y, int w, int h,
                        uint32_t rgb) {
+  SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
   color(r, rgb, 255);
   SDL_RenderDrawRect(r, &(SDL_Rect){x, y, w, h});
 }
@@ -254,13 +263,14 @@ static void draw_top(ls_vapp *app) {
   }
 }
 
-/* Colour of the loop thread's phase at t, for the minimap. */
-static int phase_at(const ls_vmodel *m, int lt, uint64_t t) {
+/* The loop thread's phase at t, for the minimap; hint[] carries each row's
+ * position from the previous (earlier) column. */
+static int phase_at(const ls_vmodel *m, int lt, uint64_t t, uint32_t hint[3]) {
   if (lt < 0)
     return -1;
   const ls_vthread *th = &m->threads[lt];
   for (unsigned r = 0; r < th->nrows && r < 3; r++) {
-    uint32_t i = ls_vrow_first_after(&th->rows[r], t);
+    uint32_t i = hint[r] = ls_vrow_first_after_from(&th->rows[r], t, hint[r]);
     if (i < th->rows[r].n && ls_vc_is_phase(th->rows[r].v[i].cls))
       return (int)(th->rows[r].v[i].cls - LS_VC_PHASE);
   }
@@ -271,7 +281,7 @@ static void draw_minimap(ls_vapp *app, int lt) {
   ls_vlayout *L = &app->layout;
   ls_vmodel *m = &app->model;
   ls_vrect r = L->minimap;
-  fill(app->ren, r.x, r.y, r.w, r.h, 0x15171c, 255);
+  fill(app->ren, r.x, r.y, r.w, r.h, MINIMAP_BG, 255);
   if (m->t_max <= m->t_min)
     return;
   ls_vxmap all;
@@ -279,13 +289,15 @@ static void draw_minimap(ls_vapp *app, int lt) {
   /* One phase sample per column: the whole trace at a glance, O(width),
    * drawn as runs of one phase. */
   int run_x = 0, run_p = -2;
+  uint32_t hint[3] = {0, 0, 0};
   for (int x = 0; x <= r.w; x++) {
-    int p = x < r.w ? phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5)) : -2;
+    int p = x < r.w ? phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5), hint)
+                    : -2;
     if (p == run_p)
       continue;
     if (run_p >= 0)
       fill(app->ren, r.x + run_x, r.y + 3, x - run_x, r.h - 6,
-           phase_colors[run_p], 200);
+           mix(MINIMAP_BG, phase_colors[run_p], 0.8), 255);
     run_x = x;
     run_p = p;
   }
@@ -450,8 +462,8 @@ static void mark_get(const void *ctx, uint32_t i, uint64_t *t0, uint64_t *t1) {
   *t1 = k->t1;
 }
 
-/* Lost gaps and blocked spans cover all of a thread's lanes; zoomed out,
- * they fold like slices (a block says how many). */
+/* Lost gaps and blocked spans tint all of a thread's lanes (drawn before
+ * them); zoomed out, they fold like slices (a block says how many). */
 static void draw_thread_marks(ls_vapp *app, int thread, int y0, int y1) {
   const ls_vthread *t = &app->model.threads[thread];
   char buf[64];
@@ -467,7 +479,7 @@ static void draw_thread_marks(ls_vapp *app, int thread, int y0, int y1) {
       int x0 = (int)r->x0, x1 = (int)r->x1;
       if (x1 - x0 < 2)
         x1 = x0 + 2;
-      fill(app->ren, x0, y0, x1 - x0, y1 - y0, c, 70);
+      fill(app->ren, x0, y0, x1 - x0, y1 - y0, mix(BG, c, 0.27), 255);
       fill(app->ren, x0, y0, 2, y1 - y0, c, 255);
       if (r->count > 1) {
         snprintf(buf, sizeof buf, "%u %s", r->count, kind ? "blocked" : "lost");
@@ -514,10 +526,10 @@ static void draw_timers_lane(ls_vapp *app, const ls_vlane *ln) {
       /* Waiting until due in amber, late (due -> ran) in red. */
       int xs = (int)ls_vxmap_x(&app->xm, p->t_sched);
       int xd = (int)ls_vxmap_x(&app->xm, p->t_due);
-      fill(app->ren, xs, y + h / 3, xd - xs + 1, h / 3, 0xe8a33d, 200);
+      fill(app->ren, xs, y + h / 3, xd - xs + 1, h / 3, 0xd0943a, 255);
       if (p->t_run != LS_VT_NEVER && p->t_run > p->t_due) {
         int xr = (int)ls_vxmap_x(&app->xm, p->t_run);
-        fill(app->ren, xd, y + 2, xr - xd + 1, h - 4, 0xff5a5a, 230);
+        fill(app->ren, xd, y + 2, xr - xd + 1, h - 4, 0xec5454, 255);
       }
       fill(app->ren, xs, y + 2, 1, h - 4, 0xffd28a, 255);
       if (xd - xs > 40)
@@ -527,19 +539,41 @@ static void draw_timers_lane(ls_vapp *app, const ls_vlane *ln) {
   }
 }
 
+/* A one-pixel-wide column straight into the surface (top pixel in `top`),
+ * clipped like the renderer: a rectangle through the renderer costs a few
+ * hundred instructions before its first pixel, and a zoomed-out graph is
+ * thousands of them. */
+static void column(ls_vapp *app, int x, int y, int h, uint32_t rgb,
+                   uint32_t top) {
+  SDL_Rect clip;
+  SDL_RenderGetClipRect(app->ren, &clip);
+  if (SDL_RectEmpty(&clip))
+    clip = (SDL_Rect){0, 0, app->w, app->h};
+  if (x < clip.x || x >= clip.x + clip.w || h <= 0)
+    return;
+  SDL_RenderFlush(app->ren); /* queued drawing lands first */
+  int ya = y > clip.y ? y : clip.y;
+  int yb = y + h < clip.y + clip.h ? y + h : clip.y + clip.h;
+  uint8_t *px = app->surface->pixels;
+  for (int yy = ya; yy < yb; yy++)
+    ((uint32_t *)(px + (size_t)yy * app->surface->pitch))[x] =
+        0xff000000u | (yy == y ? top : rgb);
+}
+
 static void draw_counter_lane(ls_vapp *app, const ls_vlane *ln) {
   ls_vmodel *m = &app->model;
   const ls_vcounter *c = &m->counters[ln->index];
   int y0 = ln->y + 2, h = ln->h - 4;
   ls_vrect tr = app->layout.tracks;
-  fill(app->ren, tr.x, ln->y, tr.w, ln->h, 0x1f2229, 255);
+  fill(app->ren, tr.x, ln->y, tr.w, ln->h, COUNTER_BG, 255);
   /* Backpressure spans shaded behind the graph. */
   ls_vspans sp = ls_vspans_of_row(&c->backpressure);
   uint32_t nb = ls_vfold(&sp, &app->xm, runs_buf,
                          sizeof runs_buf / sizeof runs_buf[0]);
   for (uint32_t i = 0; i < nb; i++)
     fill(app->ren, (int)runs_buf[i].x0, ln->y,
-         (int)(runs_buf[i].x1 - runs_buf[i].x0) + 1, ln->h, 0xff5a5a, 60);
+         (int)(runs_buf[i].x1 - runs_buf[i].x0) + 1, ln->h,
+         mix(COUNTER_BG, 0xff5a5a, 0.25), 255);
   double vmax = 0;
   for (unsigned s = 0; s < c->nseries; s++)
     if (c->series[s].vmax > vmax)
@@ -554,21 +588,29 @@ static void draw_counter_lane(ls_vapp *app, const ls_vlane *ln) {
     /* One sample per column (the value in force there), drawn as runs of
      * equal height: a step graph costs a rectangle per step, not per pixel. */
     int run_x = 0, run_h = -1;
+    uint32_t at = UINT32_MAX; /* columns move forward: gallop from here */
     for (int x = 0; x <= tr.w; x++) {
       int vh = -1;
       if (x < tr.w) {
-        uint32_t i = ls_vseries_at(se, ls_vxmap_t(&app->xm, tr.x + x + 1));
-        if (i != UINT32_MAX)
-          vh = (int)(se->v[i].v / vmax * h);
+        at = ls_vseries_at_from(se, ls_vxmap_t(&app->xm, tr.x + x + 1), at);
+        if (at != UINT32_MAX)
+          vh = (int)(se->v[at].v / vmax * h);
       }
       if (vh == run_h)
         continue;
       if (run_h >= 0) {
         int rw = x - run_x;
-        if (!line)
-          fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, run_h, col, 150);
-        fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, 1, col,
-             line ? 170 : 255);
+        if (rw == 1) /* zoomed out: a step per column, written directly */
+          column(app, tr.x + run_x, y0 + h - run_h, line ? 1 : run_h,
+                 line ? mix(COUNTER_BG, col, 0.7) : mix(COUNTER_BG, col, 0.6),
+                 line ? mix(COUNTER_BG, col, 0.7) : col);
+        else {
+          if (!line)
+            fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, run_h,
+                 mix(COUNTER_BG, col, 0.6), 255);
+          fill(app->ren, tr.x + run_x, y0 + h - run_h, rw, 1,
+               line ? mix(COUNTER_BG, col, 0.7) : col, 255);
+        }
       }
       run_x = x;
       run_h = vh;
@@ -702,47 +744,45 @@ static void draw_lanes(ls_vapp *app, bool pinned) {
   ls_vrect area = pinned ? L->pinned_area : L->scroll_area;
   if (area.h <= 0)
     return;
-  SDL_RenderSetClipRect(app->ren, &(SDL_Rect){area.x, area.y, area.w, area.h});
-  int group_start = -1, group_thread = -1;
-  for (unsigned i = 0; i <= L->nlanes; i++) {
-    const ls_vlane *ln = i < L->nlanes ? &L->lanes[i] : NULL;
-    if (ln && ln->pinned != pinned)
+  SDL_Rect all = {area.x, area.y, area.w, area.h};
+  SDL_Rect content = {L->tracks.x, area.y, L->tracks.w, area.h};
+  SDL_RenderSetClipRect(app->ren, &all);
+  for (unsigned i = 0; i < L->nlanes; i++) {
+    const ls_vlane *ln = &L->lanes[i];
+    if (ln->pinned != pinned)
       continue;
-    /* A thread's lanes end where the next header or a counter begins:
-     * that is where its lost / blocked marks are drawn across. */
-    if (group_thread >= 0 &&
-        (ln == NULL || ln->kind == LS_VLANE_HEADER ||
-         ln->kind == LS_VLANE_COUNTER)) {
-      const ls_vlane *prev = &L->lanes[i - 1];
-      SDL_RenderSetClipRect(app->ren, &(SDL_Rect){L->tracks.x, area.y,
-                                                  L->tracks.w, area.h});
-      draw_thread_marks(app, group_thread, group_start, prev->y + prev->h);
-      SDL_RenderSetClipRect(app->ren,
-                            &(SDL_Rect){area.x, area.y, area.w, area.h});
-      group_thread = -1;
-    }
-    if (ln == NULL)
-      break;
     if (ln->kind == LS_VLANE_HEADER) {
-      group_thread = ln->index;
-      group_start = ln->y + ln->h;
+      /* The thread's lanes run to the next header or counter; its lost
+       * gaps and blocked spans tint them first, slices draw on top. */
+      int y1 = ln->y + ln->h;
+      for (unsigned j = i + 1; j < L->nlanes; j++) {
+        const ls_vlane *g = &L->lanes[j];
+        if (g->pinned != pinned)
+          continue;
+        if (g->kind == LS_VLANE_HEADER || g->kind == LS_VLANE_COUNTER)
+          break;
+        y1 = g->y + g->h;
+      }
+      if (y1 > area.y && ln->y + ln->h < area.y + area.h) {
+        SDL_RenderSetClipRect(app->ren, &content);
+        draw_thread_marks(app, ln->index, ln->y + ln->h, y1);
+        SDL_RenderSetClipRect(app->ren, &all);
+      }
     }
     if (ln->y + ln->h < area.y || ln->y > area.y + area.h)
       continue;
     /* Lane content stays right of the gutter; labels stay in it. */
-    SDL_Rect content = {L->tracks.x, area.y, L->tracks.w, area.h};
     if (ln->kind != LS_VLANE_HEADER) {
       SDL_RenderSetClipRect(app->ren, &content);
       draw_lane(app, ln);
-      SDL_RenderSetClipRect(app->ren,
-                            &(SDL_Rect){area.x, area.y, area.w, area.h});
+      SDL_RenderSetClipRect(app->ren, &all);
     }
     draw_gutter_label(app, ln);
   }
   fill(app->ren, L->gutter.w - 1, area.y, 1, area.h, GRID, 255);
   SDL_RenderSetClipRect(app->ren, NULL);
   if (pinned && area.h > 0)
-    fill(app->ren, 0, area.y + area.h - 1, L->timeline.w, 2, CURSOR, 120);
+    fill(app->ren, 0, area.y + area.h - 1, L->timeline.w, 2, CURSOR, 255);
 }
 
 /* Marks-lane y of a thread (sched instants sit there), else its header. */
@@ -761,6 +801,7 @@ static int thread_anchor_y(const ls_vlayout *L, int thread) {
 }
 
 static void arrow(ls_vapp *app, int x0, int y0, int x1, int y1, uint32_t c) {
+  SDL_SetRenderDrawBlendMode(app->ren, SDL_BLENDMODE_NONE);
   color(app->ren, c, 255);
   SDL_RenderDrawLine(app->ren, x0, y0, x1, y1);
   SDL_RenderDrawLine(app->ren, x0, y0 + 1, x1, y1 + 1);
@@ -1189,7 +1230,6 @@ void ls_vrender(ls_vapp *app) {
   ls_vmodel *m = &app->model;
   color(app->ren, BG, 255);
   SDL_RenderClear(app->ren);
-  SDL_SetRenderDrawBlendMode(app->ren, SDL_BLENDMODE_BLEND);
   ls_vlayout_build(&app->layout, m, app->w, app->h, app->fonts[0].height,
                    app->scroll_y, app->show_panel, legend_rows(app));
   app->scroll_y = app->layout.scroll_y;
