@@ -113,6 +113,7 @@ struct ls__conv {
   thread *threads[THREAD_BUCKETS];
   counter_name *streams;
   unsigned pool_threads;
+  unsigned loop_threads;  /* besides the main one */
   int64_t pool_waiting;
   uint64_t last_ts;
   uint64_t events;
@@ -890,12 +891,20 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
   if (r->kind >= LS_RAW_RUN_ENTER && r->kind <= LS_RAW_CHECK_EXIT)
     t->loop = true;
   /* FORMAT.md: the main thread runs the loop ("loop"), thread-pool workers
-   * are "pool-N"; other threads go by their kernel name. */
+   * are "pool-N". Other loops (worker_threads, node's timer helper thread)
+   * are "loop-N"; other threads go by their kernel name. */
   if (!t->named) {
-    char role[32] = "loop";
-    if (t->tid != c->o.tgid && r->kind == LS_RAW_WORK_ENTER)
+    char role[32];
+    const char *name = role;
+    if (t->tid == c->o.tgid)
+      name = "loop";
+    else if (r->kind == LS_RAW_WORK_ENTER)
       snprintf(role, sizeof(role), "pool-%u", ++c->pool_threads);
-    name_thread(c, t, t->tid == c->o.tgid || r->kind == LS_RAW_WORK_ENTER ? role : NULL);
+    else if (t->loop)
+      snprintf(role, sizeof(role), "loop-%u", ++c->loop_threads + 1);
+    else
+      name = NULL;
+    name_thread(c, t, name);
   }
   switch (r->kind) {
   case LS_RAW_RUN_ENTER: run_enter(c, t, r->ts); break;
