@@ -1,6 +1,20 @@
 /* setImmediate, after Node's processImmediate(). */
 #include "internal.h"
 
+void ls_immediate_init(ls_immediate *imm) {
+  if (!imm)
+    return;
+  imm->data = NULL;
+  imm->label = NULL;
+  imm->loop = NULL;
+  imm->cb = NULL;
+  ls__queue_init(&imm->node);
+  imm->queued = false;
+  imm->refed = true;
+  imm->async_id = 0;
+  imm->trigger_id = 0;
+}
+
 int ls_set_immediate(ls_loop *loop, ls_immediate *imm, ls_immediate_cb cb) {
   if (!loop || !imm || !cb)
     return LS_EINVAL;

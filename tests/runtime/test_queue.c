@@ -55,7 +55,9 @@ Test(queue, clear_an_immediate_of_the_running_batch) {
 }
 
 Test(queue, unref_immediate_does_not_keep_the_loop_alive) {
-  ls_immediate i = {.data = "x"};
+  ls_immediate i;
+  ls_immediate_init(&i);
+  i.data = "x";
   ls_set_immediate(&loop, &i, imm_cb);
   ls_immediate_unref(&i);
   cr_expect(!ls_loop_alive(&loop));

@@ -3,7 +3,8 @@
  * in the next iteration; nextTicks and microtasks drain between two
  * immediates. A ref'd queued immediate keeps the loop alive and makes poll
  * non-blocking. ls_immediate is caller-owned and reusable once it ran or was
- * cleared. */
+ * cleared (and from its own callback); start from a zeroed struct or
+ * ls_immediate_init. */
 #ifndef LOOPSCOPE_IMMEDIATE_H
 #define LOOPSCOPE_IMMEDIATE_H
 
@@ -28,6 +29,7 @@ struct ls_immediate {
   uint64_t trigger_id;
 };
 
+void ls_immediate_init(ls_immediate *immediate);
 /* Queues `immediate` (LS_EBUSY if it is still queued). */
 int ls_set_immediate(ls_loop *loop, ls_immediate *immediate, ls_immediate_cb cb);
 /* A no-op when it is not queued. */

@@ -17,6 +17,7 @@ typedef void (*ls_work_cb)(ls_work *req);
 /* Runs on the loop thread; status is 0 or LS_ECANCELED. */
 typedef void (*ls_after_work_cb)(ls_work *req, int status);
 
+/* Zero it (or set label) before ls_queue_work. */
 struct ls_work {
   void *data;        /* for the user */
   const char *label; /* worker slice and callback label; NULL = "work" */
