@@ -96,6 +96,7 @@ static void reaction_free(ls__reaction *r) {
   ls_promise *source = r->source, *derived = r->derived;
   void (*arg_free)(void *) = r->arg_free;
   void *arg = r->arg;
+  ls_value_drop(r->thenable);
   if (r->storage == LS__R_HEAP)
     cache_put(&reaction_cache, r);
   if (source)
@@ -186,6 +187,16 @@ void ls__promise_resolve(ls_promise *p, ls_value v) {
     ls_value_drop(v);
     return;
   }
+  if (v.type == LS_VAL_THENABLE) {
+    /* A foreign thenable: its then runs from a job, one hop from now. */
+    ls__reaction *r = ls__reaction_new();
+    r->kind = LS__R_FOREIGN;
+    r->job.label = "resolveThenable";
+    r->thenable = v;
+    r->derived = ls_promise_ref(p);
+    ls_queue_job(p->loop, &r->job);
+    return;
+  }
   ls_promise *q = ls_as_promise(v);
   if (!q) {
     settle(p, LS_FULFILLED, v);
@@ -226,6 +237,20 @@ void ls__promise_attach(ls_promise *p, ls__reaction *r) {
 static void reaction_job(ls_job *job) {
   ls__reaction *r = (ls__reaction *)((char *)job - offsetof(ls__reaction, job));
   ls_promise *src = r->source;
+  if (r->kind == LS__R_FOREIGN) {
+    /* then(resolve, reject) with fresh resolving functions: the promise
+     * takes one settlement again, from the thenable. */
+    ls_promise *target = r->derived;
+    ls_value out;
+    target->locked = target->state != LS_PENDING;
+    ls__thenable_call(r->thenable, target, &out);
+    if (ls_thrown(out) && !target->locked)
+      ls_reject(target, out);
+    else
+      ls_value_drop(out);
+    reaction_free(r);
+    return;
+  }
   if (r->kind == LS__R_THENABLE) {
     /* Now the then() call on the adopted promise: the same record waits on
      * it and passes its outcome through to the adopting promise. */

@@ -43,6 +43,7 @@ typedef enum {
 
 typedef enum {
   LS__R_THEN,    /* run cb, settle derived with its outcome */
+  LS__R_FOREIGN, /* call a foreign thenable's then on derived */
   LS__R_THENABLE /* NewPromiseResolveThenableJob: next it attaches itself
                     to `source` as an adoption (pass-through to derived) */
 } ls__reaction_kind;
@@ -57,6 +58,7 @@ struct ls__reaction {
   void *arg;
   void (*arg_free)(void *arg); /* after the run, or when discarded */
   ls__reaction_storage storage;
+  ls_value thenable; /* LS__R_FOREIGN: the thenable (counted) */
 };
 
 struct ls__promise_rt {
@@ -83,6 +85,9 @@ void ls__promise_reject(ls_promise *p, ls_value reason);
 ls__reaction *ls__reaction_new(void);
 void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage);
 void ls__promise_attach(ls_promise *p, ls__reaction *r);
+
+/* value.c: calls a thenable's then on p; -1 if v is not a thenable. */
+int ls__thenable_call(ls_value v, ls_promise *p, ls_value *out);
 
 /* promise_rejections.c */
 ls__promise_rt *ls__promise_rt_get(ls_loop *loop);

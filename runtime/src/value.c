@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loopscope/promise.h"
+#include "promise_internal.h"
 
 typedef struct ls__string {
   ls__obj h;
@@ -36,6 +36,13 @@ typedef struct ls__array {
   size_t len;
   ls_value items[];
 } ls__array;
+
+typedef struct ls__thenable {
+  ls__obj h;
+  void *obj;
+  ls_then_fn then;
+  void (*dtor)(void *obj);
+} ls__thenable;
 
 typedef struct ls__settled {
   ls__obj h;
@@ -157,6 +164,22 @@ ls_value ls_settled(bool fulfilled, ls_value v) {
   return heap(LS_VAL_SETTLED, s);
 }
 
+ls_value ls_thenable(void *obj, ls_then_fn then, void (*dtor)(void *obj)) {
+  ls__thenable *t = obj_alloc(sizeof *t);
+  t->obj = obj;
+  t->then = then;
+  t->dtor = dtor;
+  return heap(LS_VAL_THENABLE, t);
+}
+
+int ls__thenable_call(ls_value v, ls_promise *p, ls_value *out) {
+  if (v.type != LS_VAL_THENABLE)
+    return -1;
+  ls__thenable *t = (ls__thenable *)v.u.obj;
+  *out = t->then(t->obj, p);
+  return 0;
+}
+
 ls_value ls_value_ref(ls_value v) {
   if (v.type == LS_VAL_PROMISE)
     ls_promise_ref((ls_promise *)v.u.obj);
@@ -196,6 +219,12 @@ void ls_value_drop(ls_value v) {
   case LS_VAL_SETTLED:
     ls_value_drop(((ls__settled *)v.u.obj)->v);
     break;
+  case LS_VAL_THENABLE: {
+    ls__thenable *t = (ls__thenable *)v.u.obj;
+    if (t->dtor)
+      t->dtor(t->obj);
+    break;
+  }
   default:
     break;
   }
@@ -206,7 +235,7 @@ const char *ls_type_name(ls_value_type t) {
   static const char *const names[] = {"undefined", "null",    "boolean",
                                       "integer",   "double",  "string",
                                       "pointer",   "error",   "array",
-                                      "promise",   "settled"};
+                                      "promise",   "settled", "thenable"};
   return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "invalid";
 }
 
@@ -353,6 +382,9 @@ static void put_value(out *o, ls_value v) {
     break;
   case LS_VAL_PROMISE:
     puts_(o, "\"[promise]\"");
+    break;
+  case LS_VAL_THENABLE:
+    puts_(o, "\"[thenable]\"");
     break;
   case LS_VAL_ERROR: {
     ls__error *e = (ls__error *)v.u.obj;

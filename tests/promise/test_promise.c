@@ -92,6 +92,72 @@ Test(promise, returning_a_promise_costs_two_extra_hops) {
   cr_assert_str_eq(trail, "plain=1@2 resolve(p)=7@3 adopted=\"x\"@4 ");
 }
 
+/* ---- foreign thenables ---- */
+
+static int thenable_freed;
+static ls_promise *thenable_target;
+
+static void count_thenable_free(void *obj) {
+  (void)obj;
+  thenable_freed++;
+}
+
+static ls_value then_now(void *obj, ls_promise *p) {
+  ls_resolve(p, ls_string(obj));
+  ls_resolve(p, ls_string("ignored: settled once"));
+  return ls_undefined();
+}
+
+static ls_value then_later(void *obj, ls_promise *p) {
+  (void)obj;
+  thenable_target = ls_promise_ref(p);
+  return ls_undefined();
+}
+
+static ls_value then_throws(void *obj, ls_promise *p) {
+  (void)p;
+  return ls_throw(ls_error(0, obj));
+}
+
+static ls_value return_thenable(ls_value v, void *then) {
+  (void)v;
+  return ls_thenable("t", (ls_then_fn)then, count_thenable_free);
+}
+
+static void settle_thenable(ls_timer *t) {
+  (void)t;
+  ls_reject(thenable_target, ls_error(0, "from a timer"));
+  ls_promise_unref(thenable_target);
+}
+
+Test(promise, a_thenable_is_called_from_a_job_one_hop_later) {
+  tick = 0;
+  thenable_freed = 0;
+  ls_promise_unref(ls_then(ls_promise_resolved(&loop, ls_undefined()), ticker, NULL, NULL));
+  ls_promise *a = ls_then(ls_promise_resolved(&loop, ls_undefined()), return_thenable, NULL,
+                          (void *)then_now);
+  ls_promise_unref(ls_then(a, note_tick, NULL, "thenable"));
+  ls_promise *b = ls_then(ls_promise_resolved(&loop, ls_undefined()), return_thenable, NULL,
+                          (void *)then_throws);
+  ls_promise_unref(ls_then(b, NULL, note_error, "thrown"));
+  cr_assert_eq(run_loop(), 0);
+  /* handler at hop 1, then() at hop 2 settles it, the next then at hop 3:
+   * one hop less than a native promise, as in V8 */
+  cr_assert_str_eq(trail, "thenable=\"t\"@3 thrown:t ");
+  cr_assert_eq(thenable_freed, 2);
+}
+
+Test(promise, a_thenable_may_settle_later) {
+  ls_promise *d = ls_promise_new(&loop);
+  ls_resolve(d, ls_thenable(NULL, then_later, NULL));
+  ls_promise_unref(ls_then(d, note_value, note_error, "later"));
+  static ls_timer t;
+  ls_timer_init(&loop, &t);
+  ls_set_timeout(&t, settle_thenable, 5);
+  cr_assert_eq(run_loop(), 0);
+  cr_assert_str_eq(trail, "later:from a timer ");
+}
+
 /* Keeps the executor's promise to settle it from a timer. */
 static ls_value keep_for_later(ls_promise *p, void *arg) {
   *(ls_promise **)arg = ls_promise_ref(p);

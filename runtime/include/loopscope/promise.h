@@ -9,6 +9,8 @@
  *     handler or an async function, ls_resolve(p, promise)) costs 2 more:
  *     one job to call then on it (NewPromiseResolveThenableJob) and one for
  *     that then's reaction;
+ *   - resolving with a foreign thenable (value.h) calls its then from a
+ *     job: 1 hop, then whenever it settles the promise;
  *   - finally(fn) is then(x => resolve(fn()).then(() => x)), with the hops
  *     that implies.
  *
@@ -27,7 +29,8 @@
  *   - `arg` pointers are the caller's; the promise layer never frees them.
  *
  * Callbacks return the outcome: a value (owned) fulfils the derived
- * promise, ls_throw(reason) rejects it, a promise value is adopted.
+ * promise, ls_throw(reason) rejects it, a promise or thenable value is
+ * adopted.
  *
  * Tracing (category "promise", vocab.h): created (arg = parent promise id),
  * resolved, rejected, handled late, unhandled instants with id = promise id;

@@ -49,7 +49,8 @@ typedef enum ls_value_type {
   LS_VAL_ERROR,   /* code, message, optional cause and aggregated errors */
   LS_VAL_ARRAY,   /* fixed-length list of values (Promise.all results) */
   LS_VAL_PROMISE, /* resolving with one adopts its state */
-  LS_VAL_SETTLED  /* one Promise.allSettled outcome: status + value/reason */
+  LS_VAL_SETTLED, /* one Promise.allSettled outcome: status + value/reason */
+  LS_VAL_THENABLE /* foreign "then" object: resolving with one calls it */
 } ls_value_type;
 
 typedef struct ls_value {
@@ -97,6 +98,15 @@ ls_value ls_array(ls_value *items, size_t n);
 ls_value ls_promise_value(ls_promise *p);
 /* An allSettled outcome; consumes v. */
 ls_value ls_settled(bool fulfilled, ls_value v);
+/* A thenable: an object with a then method, for wrapping another async
+ * library. Resolving a promise with it (returning it from a handler or an
+ * async function, ls_resolve) calls then(obj, p) from a microtask, like
+ * V8's NewPromiseResolveThenableJob; then settles p with ls_resolve /
+ * ls_reject, at once or later (ls_promise_ref p to keep it). Returning
+ * ls_throw(x) from then rejects p unless then settled it already. dtor(obj)
+ * runs with the last reference (dtor may be NULL). */
+typedef ls_value (*ls_then_fn)(void *obj, ls_promise *p);
+ls_value ls_thenable(void *obj, ls_then_fn then, void (*dtor)(void *obj));
 
 /* ---- references ---- */
 ls_value ls_value_ref(ls_value v); /* new reference to the same object */
@@ -141,7 +151,8 @@ ls_value ls_settled_value(ls_value v);
  * and returns the length it needed, like snprintf. Errors print as
  * {"name":"Error","code":N,"message":"..."}, settled outcomes as
  * {"status":"fulfilled","value":V} / {"status":"rejected","reason":R},
- * pointers and promises as "[pointer]" / "[promise]", undefined as null. */
+ * pointers, promises and thenables as "[pointer]" / "[promise]" /
+ * "[thenable]", undefined as null. */
 size_t ls_value_json(ls_value v, char *buf, size_t n);
 
 #endif
