@@ -365,6 +365,15 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
   cr_assert_eq(memcmp(hdr + 1, "PNG", 3), 0);
   cr_assert_eq(hdr[18] << 8 | hdr[19], 400, "IHDR width");
   cr_assert_eq(hdr[22] << 8 | hdr[23], 300, "IHDR height");
+#ifdef LS_CLI_BIN
+  /* the same through `loopscope view`, which execs the viewer */
+  char cmd[900];
+  snprintf(cmd, sizeof cmd, "%s view %s --screenshot %s --size 300x200 2>&1",
+           LS_CLI_BIN, p, png);
+  unlink(png);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(access(png, R_OK), 0, "loopscope view wrote the picture");
+#endif
   unlink(p);
   unlink(png);
 #if LS_VIEW_JSON
