@@ -17,6 +17,12 @@
  *
  * Each await is an async slice (category "await", id = coroutine id) from
  * suspend to resume in the trace.
+ *
+ * Costs: an await allocates nothing (its reaction lives in the coroutine's
+ * record) and switches stacks twice, a few ns each (coro.h). An async
+ * function whose awaited promise never settles stays suspended for good:
+ * its stack, and whatever its frames own, is not reclaimed (a garbage
+ * collector would; C cannot know the frames' contents).
  */
 #ifndef LOOPSCOPE_ASYNC_H
 #define LOOPSCOPE_ASYNC_H
