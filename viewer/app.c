@@ -153,17 +153,21 @@ void ls_vapp_set_view(ls_vapp *app, uint64_t t0, uint64_t t1) {
   app->t1 = t1;
 }
 
-void ls_vapp_fit_all(ls_vapp *app) {
+void ls__vapp_fit_all_locked(ls_vapp *app) {
   ls_vmodel *m = &app->model;
-  pthread_mutex_lock(&m->lock);
   uint64_t a = m->t_min, b = m->t_max;
-  pthread_mutex_unlock(&m->lock);
   if (a == UINT64_MAX || b <= a) {
     a = a == UINT64_MAX ? 0 : a;
     b = a + 1000000;
   }
   uint64_t pad = (b - a) / 50;
   ls_vapp_set_view(app, a > pad ? a - pad : 0, b + pad);
+}
+
+void ls_vapp_fit_all(ls_vapp *app) {
+  pthread_mutex_lock(&app->model.lock);
+  ls__vapp_fit_all_locked(app);
+  pthread_mutex_unlock(&app->model.lock);
 }
 
 void ls_vapp_frame(ls_vapp *app) {

@@ -72,6 +72,8 @@ int ls_vapp_resize(ls_vapp *app, int w, int h);
 /* Shows [t0, t1] (ns on the trace clock). */
 void ls_vapp_set_view(ls_vapp *app, uint64_t t0, uint64_t t1);
 void ls_vapp_fit_all(ls_vapp *app);
+/* The same for callers already holding model.lock (input handling). */
+void ls__vapp_fit_all_locked(ls_vapp *app);
 /* Draws one frame into the surface (and the window, if any). */
 void ls_vapp_frame(ls_vapp *app);
 /* Writes the surface as PNG. */
@@ -80,7 +82,8 @@ int ls_vapp_screenshot(ls_vapp *app, const char *path);
 void ls_vapp_run(ls_vapp *app);
 
 /* input.c: everything the user can do goes through here, the scripted mode
- * included (it synthesises SDL events). */
+ * included (it synthesises SDL events). Both take model.lock: the loader
+ * may be growing the arrays they read. */
 void ls_vapp_handle(ls_vapp *app, const SDL_Event *ev);
 /* Advances replay by dt seconds of wall time. */
 void ls_vapp_tick(ls_vapp *app, double dt);

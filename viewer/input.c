@@ -125,7 +125,6 @@ static void toggle_lane(ls_vapp *app, int y, bool pin) {
   if (ln == NULL)
     return;
   ls_vmodel *m = &app->model;
-  pthread_mutex_lock(&m->lock);
   if (ln->kind == LS_VLANE_COUNTER) {
     ls_vcounter *c = &m->counters[ln->index];
     if (pin)
@@ -139,7 +138,6 @@ static void toggle_lane(ls_vapp *app, int y, bool pin) {
     else
       t->collapsed = !t->collapsed;
   }
-  pthread_mutex_unlock(&m->lock);
 }
 
 static void click(ls_vapp *app, int x, int y) {
@@ -239,12 +237,12 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
     if (s)
       fit_slice(app, s);
     else
-      ls_vapp_fit_all(app);
+      ls__vapp_fit_all_locked(app);
     break;
   }
   case SDLK_0:
   case SDLK_HOME:
-    ls_vapp_fit_all(app);
+    ls__vapp_fit_all_locked(app);
     break;
   case SDLK_SLASH:
     app->searching = true;
@@ -315,7 +313,15 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
   (void)span;
 }
 
+static void handle_locked(ls_vapp *app, const SDL_Event *ev);
+
 void ls_vapp_handle(ls_vapp *app, const SDL_Event *ev) {
+  pthread_mutex_lock(&app->model.lock);
+  handle_locked(app, ev);
+  pthread_mutex_unlock(&app->model.lock);
+}
+
+static void handle_locked(ls_vapp *app, const SDL_Event *ev) {
   ls_vlayout *L = &app->layout;
   switch (ev->type) {
   case SDL_MOUSEMOTION: {
@@ -365,7 +371,7 @@ void ls_vapp_handle(ls_vapp *app, const SDL_Event *ev) {
       SDL_Event mv = {.type = SDL_MOUSEMOTION};
       mv.motion.x = ev->button.x;
       mv.motion.y = ev->button.y;
-      ls_vapp_handle(app, &mv);
+      handle_locked(app, &mv);
     }
     break;
   case SDL_MOUSEBUTTONUP:
@@ -409,10 +415,13 @@ void ls_vapp_tick(ls_vapp *app, double dt) {
   if (!app->playing || dt <= 0)
     return;
   ls_vmodel *m = &app->model;
+  pthread_mutex_lock(&m->lock);
+  uint64_t t_max = m->t_max;
+  pthread_mutex_unlock(&m->lock);
   double adv = dt * app->speed * 1e9;
   app->cursor += (uint64_t)adv;
-  if (app->cursor >= m->t_max) {
-    app->cursor = m->t_max;
+  if (app->cursor >= t_max) {
+    app->cursor = t_max;
     app->playing = false;
   }
   /* Page forward when the cursor leaves the view. */
