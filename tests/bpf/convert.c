@@ -245,3 +245,19 @@ Test(bpf_convert, pool_work_flows_and_thread_names) {
   cr_assert_eq(w->tid, PID + 1);
   done(&fx);
 }
+
+Test(bpf_convert, startup_before_the_loop_blocks_nothing) {
+  fixture fx;
+  start(&fx, false);
+  /* node's main script: a 200 ms JS entry, and a sync read, before uv_run */
+  feed(&fx, PID, 0, LS_RAW_JS_ENTER, 0, 0x1, 0, 0, 0);
+  feed(&fx, PID, 1 * MS, LS_RAW_WORK_ENTER, LS_WORK_FS, 0x2, 0, 3, 0);
+  feed(&fx, PID, 80 * MS, LS_RAW_WORK_EXIT, LS_WORK_FS, 0, 0, 0, 0);
+  feed(&fx, PID, 200 * MS, LS_RAW_JS_CLOSE_ENTER, 0, 0x1, 0, 0, 0);
+  LOOP(&fx, 201 * MS, LS_RAW_JS_CLOSE_EXIT);
+  finish(&fx);
+  static const char *const want[] = {"B:user/js", "B:fs/fs.read (sync)",
+                                     "E:fs/fs.read (sync)", "E:user/js"};
+  expect(&fx, want, sizeof(want) / sizeof(want[0]));
+  done(&fx);
+}

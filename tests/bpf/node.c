@@ -231,10 +231,12 @@ Test(bpf_node, busy_callback_is_a_blocked_mark) {
       if (e->type != LS_EV_INSTANT || strcmp(e->category, "mark") ||
           strcmp(e->name, "blocked"))
         continue;
-      const ls_arg *dur = arg(e, "dur_ns");
-      cr_assert(dur);
-      cr_assert_geq(dur->v.u, 100000000, "blocked for %llu ns",
-                    (unsigned long long)dur->v.u);
+      const ls_arg *dur = arg(e, "dur_ns"), *what = arg(e, "what");
+      cr_assert(dur && what);
+      /* a loaded machine may add shorter stalls of its own */
+      if (dur->v.u < 100000000)
+        continue;
+      cr_assert_str_eq(what->v.s, level == LS_BPF_PHASES ? "timers" : "processTimers");
       marks++;
     }
     /* One stall, one mark (the innermost slice that explains it). */

@@ -286,10 +286,21 @@ static void drop_guesses(ls__conv *c, thread *t) {
     decide(c, t, false);
 }
 
+static int find_open(const thread *t, enum slice_tag tag, uint64_t key,
+                     bool match_key) {
+  for (int i = (int)t->nopen - 1; i >= 0; i--)
+    if (t->open[i].tag == tag && (!match_key || t->open[i].key == key))
+      return i;
+  return -1;
+}
+
 /* Whether this slice can block the loop: poll waits by design, so it only
- * counts the time beyond its requested timeout. */
-static bool blocks(const open_slice *s, int64_t poll_timeout, uint64_t dur,
-                   uint64_t threshold) {
+ * counts the time beyond its requested timeout; code that runs before the
+ * loop starts (node's main script, its require()s) blocks nothing yet. */
+static bool blocks(const open_slice *s, bool in_loop, int64_t poll_timeout,
+                   uint64_t dur, uint64_t threshold) {
+  if (!in_loop)
+    return false;
   switch (s->tag) {
   case TAG_PHASE:
     if (s->phase != LS_PHASE_POLL)
@@ -319,7 +330,9 @@ static void end_top(ls__conv *c, thread *t, uint64_t ts, ls_event *args) {
   emit(c, t, &ev, true);
   uint64_t dur = ts > s->ts ? ts - s->ts : 0;
   /* One mark per stall: the innermost slice that explains it. */
-  if (s->marks == t->marks && blocks(s, t->poll_timeout, dur, c->o.threshold_ns)) {
+  bool in_loop = s->tag == TAG_PHASE || find_open(t, TAG_PHASE, 0, false) >= 0;
+  if (s->marks == t->marks &&
+      blocks(s, in_loop, t->poll_timeout, dur, c->o.threshold_ns)) {
     ls_event m;
     ev_init(&m, t, c, LS_EV_INSTANT, ts, LS_CAT_MARK, LS_MARK_BLOCKED);
     arg_u(&m, "dur_ns", dur);
@@ -330,13 +343,6 @@ static void end_top(ls__conv *c, thread *t, uint64_t ts, ls_event *args) {
   t->nopen--;
 }
 
-static int find_open(const thread *t, enum slice_tag tag, uint64_t key,
-                     bool match_key) {
-  for (int i = (int)t->nopen - 1; i >= 0; i--)
-    if (t->open[i].tag == tag && (!match_key || t->open[i].key == key))
-      return i;
-  return -1;
-}
 
 /* Ends the innermost slice with this tag (and key), and first everything
  * nested in it that lost its end. False when no such slice is open: its begin
