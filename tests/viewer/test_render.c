@@ -258,6 +258,16 @@ Test(render, pan_collapse_and_resize) {
   snprintf(buf, sizeof buf, "click %d %d\n", app.layout.tracks.x + 50, hy);
   run_script(buf);
   cr_assert_lt(app.layout.nlanes, lanes);
+  /* a click on the minimap centres the view there */
+  ls_vrect mm = app.layout.minimap;
+  ls_vxmap whole;
+  ls_vxmap_set(&whole, app.model.t_min, app.model.t_max, mm.x, mm.w);
+  uint64_t want = ls_vxmap_t(&whole, mm.x + mm.w / 3);
+  snprintf(buf, sizeof buf, "click %d %d\n", mm.x + mm.w / 3, mm.y + mm.h / 2);
+  run_script(buf);
+  uint64_t centre = app.t0 / 2 + app.t1 / 2;
+  cr_assert_lt(centre > want ? centre - want : want - centre,
+               (app.model.t_max - app.model.t_min) / 200);
   run_script("resize 640 400\n");
   cr_assert_eq(app.surface->w, 640);
   cr_assert_gt(app.layout.tracks.w, 100);
@@ -348,15 +358,22 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
   cr_assert_eq(ls_synth_write(p, &o, &st), 0);
   cr_assert_eq(truncate(p, 4003), 0); /* mid-record */
   unlink(png);
-  snprintf(args, sizeof args, "%s --screenshot %s --size 400x300", p, png);
+  snprintf(args, sizeof args,
+           "%s --screenshot %s --size 400x300 --from 1ms --to 2.5ms "
+           "--cursor 1500us", p, png);
   cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
   cr_assert(strstr(out, "truncated"), "%s", out);
   cr_assert_eq(access(png, R_OK), 0);
+
+  snprintf(args, sizeof args, "%s --screenshot %s --from 3ms --to 2ms", p, png);
+  cr_assert_eq(run_view(args, out, sizeof out), 2, "--to before --from: %s",
+               out);
 
   /* 200 lanes: renders */
   o = (ls_synth_opts){.iterations = 5, .seed = 5, .workers = 1,
                       .extra_threads = 200};
   cr_assert_eq(ls_synth_write(p, &o, &st), 0);
+  snprintf(args, sizeof args, "%s --screenshot %s --size 400x300", p, png);
   cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
   FILE *img = fopen(png, "rb");
   unsigned char hdr[24];
