@@ -188,7 +188,7 @@ int ls_bpf_check_system(char *err, size_t errlen) {
 /* Calls fn on each distinct file mapped executable in the process. */
 static bool each_mapped_file(pid_t pid, bool (*fn)(const char *path, void *ctx),
                              void *ctx) {
-  char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+  char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "", seen[PATH_MAX + 64];
   snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
   FILE *f = fopen(path, "re");
   if (!f)
@@ -205,7 +205,13 @@ static bool each_mapped_file(pid_t pid, bool (*fn)(const char *path, void *ctx),
     if (file[0] != '/' || !strcmp(file, last))
       continue;
     snprintf(last, sizeof(last), "%s", file);
-    done = fn(file, ctx);
+    /* The path is the process's own: in a container, only its root (seen
+     * from here through /proc) has it. */
+    if (pid == getpid())
+      snprintf(seen, sizeof(seen), "%s", file);
+    else
+      snprintf(seen, sizeof(seen), "/proc/%d/root%s", (int)pid, file);
+    done = fn(seen, ctx);
   }
   fclose(f);
   return done;
