@@ -48,6 +48,7 @@ struct ls_reader {
   const uint8_t *data;
   size_t size, pos;
   void *map;      /* NULL for ls_reader_open_mem */
+  size_t released; /* start of the mapped bytes not yet handed back */
   char *name;     /* for messages */
   uint64_t dropped;
   int error;      /* sticky */
@@ -456,6 +457,21 @@ static int read_thread(ls_reader *r, ls__view *v, uint64_t h) {
   return LS__SKIP;
 }
 
+/* Pages already read count in the resident set until unmapped, so a reader
+ * streaming a multi-GB trace would hold it all. Everything a record yields is
+ * copied out, so read pages can go back to the page cache: the mapping is
+ * private and read-only, and a page touched again (a rewind) faults back in
+ * from the file. Done every 16 MB to keep the madvise calls rare. */
+#define LS__RELEASE_STEP ((size_t)16 << 20)
+static void release_read_pages(ls_reader *r) {
+  if (r->map == NULL || r->pos - r->released < LS__RELEASE_STEP)
+    return;
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t end = r->pos & ~(page - 1);
+  madvise((uint8_t *)r->map + r->released, end - r->released, MADV_DONTNEED);
+  r->released = end;
+}
+
 int ls_reader_next(ls_reader *r, ls_record *rec) {
   if (r->error)
     return r->error;
@@ -504,6 +520,7 @@ int ls_reader_next(ls_reader *r, ls_record *rec) {
     if (rc < 0)
       return rc;
     r->pos += words * 8;
+    release_read_pages(r);
     if (rc == 0) {
       rec->offset = v.offset;
       return LS_FMT_OK;
@@ -519,6 +536,7 @@ static void rewind_reader(ls_reader *r) {
   clear_tables(r);
   r->provider = 0;
   r->pos = 0;
+  r->released = 0;
   r->dropped = 0;
   r->error = 0;
   r->err[0] = '\0';
