@@ -91,12 +91,16 @@ typedef struct thread {
 
 #define THREAD_BUCKETS 64
 
-typedef struct counter_name {
-  struct counter_name *next;
-  uint64_t stream;
+/* A stream write-queue counter, per file descriptor: fds are reused, so the
+ * set stays as small as the process's fd table. */
+typedef struct stream_counter {
+  struct stream_counter *next;
+  int fd;
   uint64_t last;
   char name[32];
-} counter_name;
+} stream_counter;
+
+#define STREAM_BUCKETS 256
 
 /* USDT strings by their address in the target (see usdt.bpf.c). */
 typedef struct target_str {
@@ -111,7 +115,7 @@ struct ls__conv {
   ls__conv_opts o;
   target_str *strs[STR_BUCKETS];
   thread *threads[THREAD_BUCKETS];
-  counter_name *streams;
+  stream_counter *streams[STREAM_BUCKETS];
   unsigned pool_threads;
   unsigned loop_threads;  /* besides the main one */
   int64_t pool_waiting;
@@ -676,7 +680,7 @@ static void done_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
 }
 
 static void write_queue(ls__conv *c, thread *t, const struct ls_raw *r) {
-  counter_name *s;
+  stream_counter *s;
   if (c->bad_streams)
     return;
   int fd = (int)(int32_t)r->b;
@@ -693,17 +697,18 @@ static void write_queue(ls__conv *c, thread *t, const struct ls_raw *r) {
     c->bad_streams = true;
     return;
   }
-  for (s = c->streams; s; s = s->next)
-    if (s->stream == r->a)
+  stream_counter **bucket = &c->streams[(unsigned)fd % STREAM_BUCKETS];
+  for (s = *bucket; s; s = s->next)
+    if (s->fd == fd)
       break;
   if (!s) {
     if (!(s = calloc(1, sizeof(*s))))
       return;
-    s->stream = r->a;
+    s->fd = fd;
     s->last = UINT64_MAX;
     snprintf(s->name, sizeof(s->name), "stream:fd%d", fd);
-    s->next = c->streams;
-    c->streams = s;
+    s->next = *bucket;
+    *bucket = s;
   }
   if (s->last == r->c) /* a counter only changes when the value does */
     return;
@@ -1019,11 +1024,12 @@ int ls__conv_finish(ls__conv *c, uint64_t *events) {
       free(c->strs[b]);
       c->strs[b] = next;
     }
-  while (c->streams) {
-    counter_name *next = c->streams->next;
-    free(c->streams);
-    c->streams = next;
-  }
+  for (unsigned b = 0; b < STREAM_BUCKETS; b++)
+    while (c->streams[b]) {
+      stream_counter *next = c->streams[b]->next;
+      free(c->streams[b]);
+      c->streams[b] = next;
+    }
   int err = c->err;
   if (events)
     *events = c->events;
