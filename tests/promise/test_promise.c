@@ -2,6 +2,7 @@
  * finally, executors, combinators, promisified calls. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -476,6 +477,55 @@ Test(promise, read_file_fulfils_with_the_bytes_or_rejects_like_node) {
   unlink(path);
   cr_assert_str_eq(trail, "bytes:5 error:ENOENT: no such file or directory, open "
                           "'/nonexistent/x' code:ENOENT ");
+}
+
+static ls_value note_size(ls_value v, void *label) {
+  const struct stat *st = ls_ptr(v);
+  note("%s:%lld", (const char *)label, (long long)st->st_size);
+  return ls_undefined();
+}
+
+static ls_value stat_missing(ls_value v, void *arg) {
+  (void)v;
+  (void)arg;
+  return ls_promise_value(ls_stat(&loop, "/nonexistent/y"));
+}
+
+Test(promise, stat_fulfils_with_a_struct_stat_or_rejects_like_node) {
+  char path[] = "/tmp/ls-promise-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, "1234567", 7), 7);
+  close(fd);
+  ls_promise *p = ls_then(ls_stat(&loop, path), note_size, NULL, "size");
+  p = ls_then(p, stat_missing, NULL, NULL);
+  ls_promise_unref(ls_then(p, NULL, note_error, "error"));
+  cr_assert_eq(run_loop(), 0);
+  unlink(path);
+  cr_assert_str_eq(trail, "size:7 error:ENOENT: no such file or directory, stat "
+                          "'/nonexistent/y' ");
+}
+
+static void on_timer_note(ls_timer *t) {
+  (void)t;
+  note("timeout");
+}
+
+static ls_value after_io_like_timer(ls_value v, void *arg) {
+  (void)v;
+  (void)arg;
+  /* from a timer's microtask: the immediate comes first, always */
+  static ls_timer t;
+  ls_timer_init(&loop, &t);
+  ls_set_timeout(&t, on_timer_note, 0);
+  return ls_promise_value(ls_then(ls_immediate_promise(&loop), const_string, NULL, "immediate"));
+}
+
+Test(promise, immediate_promise_runs_in_the_check_phase) {
+  ls_promise *p = ls_then(ls_sleep(&loop, 1), after_io_like_timer, NULL, NULL);
+  ls_promise_unref(ls_then(p, note_value, NULL, "then"));
+  cr_assert_eq(run_loop(), 0);
+  cr_assert_str_eq(trail, "then:\"immediate\" timeout ");
 }
 
 static int fail_to_start(ls_loop *l, ls_promise *p, void *arg) {

@@ -153,12 +153,19 @@ void ls_promise_on_handled(ls_loop *loop, ls_handled_cb cb, void *arg);
 /* setTimeout as a promise (timers/promises setTimeout): fulfils with
  * undefined after ms (Node's delay coercion applies). */
 ls_promise *ls_sleep(ls_loop *loop, double ms);
+/* setImmediate as a promise (timers/promises setImmediate): fulfils with
+ * undefined in the next check phase. */
+ls_promise *ls_immediate_promise(ls_loop *loop);
 /* fs.promises.readFile(path): fulfils with a string value holding the file's
  * bytes (ls_str_len gives the length, the bytes may contain NULs); rejects
  * with an error value whose code is the runtime's error code and whose
  * message reads like Node's ("ENOENT: no such file or directory, open
  * 'path'"). */
 ls_promise *ls_read_file(ls_loop *loop, const char *path);
+/* fs.promises.stat(path): fulfils with a pointer value to a struct stat
+ * (ls_ptr; freed with the value); rejects like ls_read_file ("..., stat
+ * 'path'"). */
+ls_promise *ls_stat(ls_loop *loop, const char *path);
 
 /* util.promisify for the runtime's callback shape. start() begins a
  * callback-style operation and returns 0, or a negative error code if it
