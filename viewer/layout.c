@@ -132,6 +132,20 @@ uint32_t ls_vfold(const ls_vspans *src, const ls_vxmap *xm, ls_vrun *out,
   return nout;
 }
 
+unsigned ls_vfold_class(const ls_vrow *row, const ls_vrun *run) {
+  uint64_t time[LS_VC_COUNT] = {0};
+  unsigned samples = run->count < 16 ? run->count : 16, best = 0;
+  for (unsigned k = 0; k < samples; k++) {
+    const ls_vslice *s =
+        &row->v[run->first + (uint64_t)run->count * k / samples];
+    time[s->cls] += s->t1 - s->t0 + 1;
+  }
+  for (unsigned c = 1; c < LS_VC_COUNT; c++)
+    if (time[c] > time[best])
+      best = c;
+  return best;
+}
+
 /* ------------------------------------------------------------ lanes */
 
 static ls_vlane *add_lane(ls_vlayout *L, ls_vlane_kind kind, int index,

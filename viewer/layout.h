@@ -59,6 +59,11 @@ ls_vspans ls_vspans_of_instants(const ls_vinstants *in);
 uint32_t ls_vfold(const ls_vspans *src, const ls_vxmap *xm, ls_vrun *out,
                   uint32_t max);
 
+/* The class (LS_VC_*) a folded run of a row is drawn in: the one covering
+ * most time among up to 16 of its slices sampled evenly, so a zoomed-out
+ * phase row still shows which phase dominates where. */
+unsigned ls_vfold_class(const ls_vrow *row, const ls_vrun *run);
+
 /* Lanes, top to bottom. */
 typedef enum ls_vlane_kind {
   LS_VLANE_HEADER,    /* a thread's name, collapse and pin boxes */

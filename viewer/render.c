@@ -232,7 +232,8 @@ static void draw_top(ls_vapp *app) {
   snprintf(buf, sizeof buf, "loopscope  %s   %s events   %u threads   view %s",
            slash ? slash + 1 : file, cnt, m->nthreads, span);
   int y = L->top.y + (L->top.h - app->fonts[0].height) / 2;
-  int x = 8 + text(app, LS_VFONT_SANS, 8, y, buf, TEXT, L->top.w / 2);
+  int x = 8 + text(app, LS_VFONT_SANS, 8, y, buf, TEXT,
+                   L->top.w - L->top.w / 4 - 16);
   int state = atomic_load(&m->state);
   if (state == LS_VLOAD_RUNNING || state == LS_VLOAD_IDLE) {
     /* Loading: a progress bar; what is loaded is already drawn below. */
@@ -401,13 +402,16 @@ static void draw_slice_rows(ls_vapp *app, const ls_vlane *ln, const ls_vrow *row
       bool sel = app->selected.thread == thread &&
                  app->selected.row == ref_base + (int)r &&
                  app->selected.idx == runs_buf[i].first;
+      unsigned cls = runs_buf[i].count > 1
+                         ? ls_vfold_class(&rows[r], &runs_buf[i])
+                         : s->cls;
       const char *label = ls_vmodel_str(m, s->label);
       char numbered[48];
       if (s->cls == LS_VC_ITERATION) { /* the iteration's number says more */
         snprintf(numbered, sizeof numbered, "iteration %" PRIu64, s->id);
         label = numbered;
       }
-      draw_run(app, &runs_buf[i], s->cls, label, y, ln->row_h, sel);
+      draw_run(app, &runs_buf[i], cls, label, y, ln->row_h, sel);
     }
   }
 }

@@ -137,6 +137,19 @@ Test(model, folding_counts_what_it_hides) {
       cr_assert_geq(runs[i].first, runs[i - 1].first + runs[i - 1].count);
   }
   cr_assert(folded, "zoomed out, narrow callbacks fold");
+  /* A folded block takes the class covering most of its time: short timers
+   * phases between long polls fold into a poll-coloured block. */
+  static ls_vslice alt[100];
+  for (int i = 0; i < 100; i++)
+    alt[i] = (ls_vslice){.t0 = (uint64_t)i * 200,
+                         .t1 = (uint64_t)i * 200 + (i % 2 ? 150 : 2),
+                         .cls = i % 2 ? LS_VC_PHASE + LS_PHASE_POLL
+                                      : LS_VC_PHASE + LS_PHASE_TIMERS};
+  ls_vrow arow = {.v = alt, .n = 100, .cap = 100};
+  ls_vrun all = {0, 0, 0, 100};
+  cr_assert_eq(ls_vfold_class(&arow, &all), LS_VC_PHASE + LS_PHASE_POLL);
+  ls_vrun one = {0, 0, 0, 1};
+  cr_assert_eq(ls_vfold_class(&arow, &one), LS_VC_PHASE + LS_PHASE_TIMERS);
   cr_assert_eq(total, r->n);
   cr_assert_lt(n, 1000, "at most about one run per 3 px: %u", n);
 

@@ -156,7 +156,7 @@ Test(render, zoomed_out_runs_fold_into_counted_blocks) {
   for (uint32_t i = 0; i < n; i++) {
     if (runs[i].count < 2 || runs[i].x1 - runs[i].x0 < 4)
       continue;
-    uint32_t want = ls_vcolor_folded(row->v[runs[i].first].cls);
+    uint32_t want = ls_vcolor_folded(ls_vfold_class(row, &runs[i]));
     cr_assert_eq(pixel((int)runs[i].x0 + 1, y + 2), want,
                  "folded block at x=%d", (int)runs[i].x0);
     blocks++;
