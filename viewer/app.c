@@ -53,7 +53,7 @@ static int make_surface(ls_vapp *app, int w, int h) {
 int ls_vapp_init(ls_vapp *app, int w, int h, bool window) {
   memset(app, 0, sizeof *app);
   ls_vmodel_init(&app->model);
-  app->hover.thread = app->selected.thread = -1;
+  app->hover.thread = app->selected.thread = app->cause_of.thread = -1;
   app->speed = 1; /* until the trace is in: see ls_vapp_wait_loaded */
   app->long_ns = 1000000;
   app->follow_load = true;

@@ -49,6 +49,11 @@ typedef struct ls_vapp {
   uint64_t down_t0, down_t1;
   bool down_in_minimap;
   ls_vref hover, selected;
+  /* what scheduled the selection: found once per selection (a scan) */
+  ls_vref cause_of;
+  uint64_t cause_nevents;
+  int cause_thread;
+  int64_t cause_idx;         /* index in that thread's pends, -1: none */
   uint64_t cursor;
   bool has_cursor, playing;
   double speed;              /* trace seconds per wall second */

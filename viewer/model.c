@@ -1278,7 +1278,7 @@ const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,
   for (unsigned ti = 0; ti < m->nthreads; ti++) {
     const ls_vthread *t = &m->threads[ti];
     for (uint32_t i = 0; i < t->npend; i++)
-      if (t->pend[i].id == s->id && t->pend[i].t_sched <= s->t0) {
+      if (t->pend[i].id == s->id && t->pend[i].t_run == s->t0) {
         if (sched_thread)
           *sched_thread = (int)ti;
         return &t->pend[i];

@@ -259,7 +259,8 @@ const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref);
  * async id. */
 ls_vref ls_vmodel_slice_at(const ls_vmodel *m, int thread, uint64_t t);
 ls_vref ls_vmodel_callback_by_id(const ls_vmodel *m, uint64_t id);
-/* The pend whose callback is ref (how it got there), or NULL. */
+/* The pend whose callback is ref (how it got there), or NULL. A scan of
+ * every pend: callers cache it (render.c does per selection). */
 const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,
                                   int *sched_thread);
 

@@ -829,8 +829,20 @@ static void draw_flows(ls_vapp *app) {
                                               L->tracks.w, L->tracks.h});
   int sel_y = ls_vlayout_row_y(L, app->selected.thread, app->selected.row);
   int row_h = app->layout.line_h + 6;
-  int st = -1;
-  const ls_vpend *in = ls_vmodel_pend_of(m, app->selected, &st);
+  if (app->cause_of.thread != app->selected.thread ||
+      app->cause_of.row != app->selected.row ||
+      app->cause_of.idx != app->selected.idx ||
+      app->cause_nevents != m->nevents) {
+    int th = -1;
+    const ls_vpend *p = ls_vmodel_pend_of(m, app->selected, &th);
+    app->cause_of = app->selected;
+    app->cause_nevents = m->nevents;
+    app->cause_thread = th;
+    app->cause_idx = p ? p - m->threads[th].pend : -1;
+  }
+  int st = app->cause_thread;
+  const ls_vpend *in =
+      app->cause_idx >= 0 ? &m->threads[st].pend[app->cause_idx] : NULL;
   if (in && sel_y >= 0) {
     int ay = thread_anchor_y(L, st);
     if (ay >= 0)
