@@ -217,7 +217,6 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
   }
   app->message[0] = 0;
   ls_vmodel *m = &app->model;
-  uint64_t span = app->t1 - app->t0;
   int row_h = app->layout.line_h + 6;
   switch (k) {
   case SDLK_w:
@@ -310,7 +309,6 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
   default:
     break;
   }
-  (void)span;
 }
 
 static void handle_locked(ls_vapp *app, const SDL_Event *ev);

@@ -1114,22 +1114,6 @@ int ls_vmodel_load(ls_vmodel *m, const char *path) {
   return rc;
 }
 
-int ls_vmodel_load_mem(ls_vmodel *m, const void *data, size_t len,
-                       const char *name) {
-  ls_reader *r;
-  int rc = ls_reader_open_mem(&r, data, len, m->error, sizeof m->error);
-  if (rc != LS_FMT_OK) {
-    if (m->error[0] == 0)
-      snprintf(m->error, sizeof m->error, "%s: not a trace (error %d)", name,
-               rc);
-    atomic_store(&m->state, LS_VLOAD_FAILED);
-    return -1;
-  }
-  rc = load_from(m, r, name);
-  ls_reader_close(r);
-  return rc;
-}
-
 /* ------------------------------------------------------------ queries */
 
 /* Galloping: probes from, from+1, from+3, from+7, ... until the predicate
@@ -1240,34 +1224,6 @@ const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref) {
     row = &t->rows[ref.row];
   }
   return ref.idx < row->n ? &row->v[ref.idx] : NULL;
-}
-
-ls_vref ls_vmodel_slice_at(const ls_vmodel *m, int thread, uint64_t t) {
-  ls_vref best = {-1, 0, 0};
-  if (thread < 0 || (unsigned)thread >= m->nthreads)
-    return best;
-  const ls_vthread *th = &m->threads[thread];
-  for (unsigned r = 0; r < th->nrows; r++) {
-    uint32_t i = ls_vrow_first_after(&th->rows[r], t);
-    if (i < th->rows[r].n && th->rows[r].v[i].t0 <= t)
-      best = (ls_vref){thread, (int)r, i};
-  }
-  return best;
-}
-
-ls_vref ls_vmodel_callback_by_id(const ls_vmodel *m, uint64_t id) {
-  /* Rare (a click, a search): a scan costs less than an index kept for
-   * every callback of a 10 M event trace. */
-  for (unsigned ti = 0; ti < m->nthreads; ti++) {
-    const ls_vthread *t = &m->threads[ti];
-    for (unsigned r = 0; r < t->nrows; r++)
-      for (uint32_t i = 0; i < t->rows[r].n; i++) {
-        const ls_vslice *s = &t->rows[r].v[i];
-        if (s->id == id && ls_vc_is_callback(s->cls))
-          return (ls_vref){(int)ti, (int)r, i};
-      }
-  }
-  return (ls_vref){-1, 0, 0};
 }
 
 const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,

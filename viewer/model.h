@@ -215,11 +215,8 @@ void ls_vmodel_free(ls_vmodel *m);
 /* Loads path into m (the model must be freshly initialised). Safe to call on
  * a background thread while another thread draws under m->lock. Returns 0 or
  * -1 with m->error set; a truncated file loads and says so in m->error. A
- * file that is Chrome JSON must be converted first (ls_vmodel_load_json). */
+ * Chrome JSON file is converted to a trace first (main.c, via the importer). */
 int ls_vmodel_load(ls_vmodel *m, const char *path);
-/* The same from memory the caller keeps alive until it returns. */
-int ls_vmodel_load_mem(ls_vmodel *m, const void *data, size_t len,
-                       const char *name);
 
 const char *ls_vmodel_str(const ls_vmodel *m, uint32_t idx);
 uint32_t ls_vmodel_intern(ls_vmodel *m, const char *s);
@@ -255,10 +252,6 @@ typedef struct ls_vref {
 #define LS_VREF_ASYNC_ROW 1000
 
 const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref);
-/* Finds the deepest slice on a thread containing t, or the callback with an
- * async id. */
-ls_vref ls_vmodel_slice_at(const ls_vmodel *m, int thread, uint64_t t);
-ls_vref ls_vmodel_callback_by_id(const ls_vmodel *m, uint64_t id);
 /* The pend whose callback is ref (how it got there), or NULL. A scan of
  * every pend: callers cache it (render.c does per selection). */
 const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,
