@@ -150,23 +150,28 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 /* ------------------------------------------------------------ checks */
 
-static bool has_cap_sys_admin(void) {
+/* Root is not enough in a container: what counts is the capabilities. */
+static bool can_trace(void) {
   FILE *f = fopen("/proc/self/status", "re");
   char line[256];
   unsigned long long eff = 0;
   if (!f)
-    return false;
+    return geteuid() == 0;
   while (fgets(line, sizeof(line), f))
     if (sscanf(line, "CapEff: %llx", &eff) == 1)
       break;
   fclose(f);
-  return eff & (1ULL << 21); /* CAP_SYS_ADMIN */
+  const unsigned long long sys_admin = 1ULL << 21, perfmon = 1ULL << 38,
+                           bpf = 1ULL << 39;
+  return (eff & sys_admin) || ((eff & perfmon) && (eff & bpf));
 }
 
 int ls_bpf_check_system(char *err, size_t errlen) {
-  if (geteuid() != 0 && !has_cap_sys_admin()) {
-    snprintf(err, errlen, "needs root or CAP_SYS_ADMIN for uprobes "
-                          "(run it with sudo)");
+  if (!can_trace()) {
+    snprintf(err, errlen, "needs root or CAP_SYS_ADMIN for uprobes (%s)",
+             geteuid() == 0 ? "root here lacks it: a container without "
+                              "--privileged?"
+                            : "run it with sudo");
     return -1;
   }
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
