@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(LS_SANITIZE) || !defined(__x86_64__)
+#if defined(LS_SANITIZE) || !(defined(__x86_64__) || defined(__aarch64__))
 #define LS__CORO_UCONTEXT 1
 #include <ucontext.h>
 #endif
@@ -385,7 +385,7 @@ ls_coro *ls_coro_new(ls_coro_fn fn, void *arg) {
 #endif
 #ifdef LS__CORO_UCONTEXT
   uc_prepare(co, st->lo, (size_t)(top - (uintptr_t)st->lo));
-#else
+#elif defined(__x86_64__)
   /* Frame that ls__coro_switch pops: r15 r14 r13 r12 rbx rbp, then "returns"
    * into the trampoline with rsp 16-byte aligned (top is 64-aligned). */
   void **sp = (void **)top;
@@ -398,6 +398,15 @@ ls_coro *ls_coro_new(ls_coro_fn fn, void *arg) {
   *--sp = NULL; /* r13 */
   *--sp = NULL; /* r14 */
   *--sp = NULL; /* r15 */
+  co->ctx.sp = sp;
+#else /* __aarch64__ */
+  /* The 160-byte frame ls__coro_switch restores: x19..x28 at slots 0-9
+   * (x19 = the trampoline's argument), fp and lr at 10-11 (lr = the
+   * trampoline), d8..d15 at 12-19. sp stays 16-byte aligned. */
+  void **sp = (void **)top - 20;
+  memset(sp, 0, 20 * sizeof *sp);
+  sp[0] = co;
+  sp[11] = (void *)ls__coro_trampoline;
   co->ctx.sp = sp;
 #endif
   return co;

@@ -5,10 +5,11 @@
  * a coroutine may resume another one, and that one's yield comes back to it.
  * Coroutines belong to the thread that created them.
  *
- * Switching is a hand-written x86-64 routine that saves only the callee-saved
- * registers (a few ns). It does not save the x87 control word or MXCSR, so
- * code that changes the floating-point rounding mode must restore it before
- * it suspends. Sanitizer builds (LS_SANITIZE) switch with ucontext instead,
+ * Switching is a hand-written routine (x86-64, and AArch64, the latter
+ * tested under qemu-aarch64) that saves only the callee-saved registers (a
+ * few ns). It does not save the floating-point control registers (x87
+ * control word and MXCSR, FPCR), so code that changes the rounding mode
+ * must restore it before it suspends. Other architectures use ucontext. Sanitizer builds (LS_SANITIZE) switch with ucontext instead,
  * with the ASan fiber annotations, because ASan must be told about every
  * stack change; that costs a sigprocmask syscall per switch.
  *
