@@ -347,7 +347,6 @@ static void end_top(ls__conv *c, thread *t, uint64_t ts, ls_event *args) {
   t->nopen--;
 }
 
-
 /* Ends the innermost slice with this tag (and key), and first everything
  * nested in it that lost its end. False when no such slice is open: its begin
  * came before we attached, or was lost. */
