@@ -203,8 +203,16 @@ Test(bpf_node, tcp_echo_io_callbacks) {
   cr_assert_geq(stream, 100, "%zu stream callbacks", stream);
   cr_assert_leq(stream, 400, "%zu stream callbacks", stream);
   cr_assert_geq(server, 1);
-  /* JS runs inside them. */
+  /* JS runs inside them, with node's async ids (async_hooks). */
   cr_assert_geq(count(&t, t.pid, LS_EV_BEGIN, "io", "MakeCallback"), 100);
+  size_t with_ids = 0;
+  for (size_t i = 0; i < t.n; i++) {
+    const ls_arg *id;
+    if (t.ev[i].type == LS_EV_BEGIN && !strcmp(t.ev[i].name, "MakeCallback") &&
+        (id = arg(&t.ev[i], "id")) && id->v.u > 0 && arg(&t.ev[i], "trigger"))
+      with_ids++;
+  }
+  cr_assert_geq(with_ids, 100, "%zu JS entries with async ids", with_ids);
   /* poll says how many events it got. */
   size_t with_events = 0;
   for (size_t i = 0; i < t.n; i++) {

@@ -60,6 +60,17 @@ int BPF_KPROBE(timers_enter, void *loop) {
   return 0;
 }
 
+/* node::InternalCallbackScope(this, env, resource, const async_context &ctx,
+ * flags): node's async ids are two doubles in ctx, passed on as their bits
+ * (no floating point in BPF). */
+SEC("uprobe")
+int BPF_KPROBE(js_scope, void *scope, void *env, void *resource, void *async_ctx) {
+  __u64 ids[2] = {0, 0};
+  bpf_probe_read_user(ids, sizeof(ids), async_ctx);
+  ls_emit(LS_RAW_JS_ENTER, 0, (__u64)scope, ids[0], ids[1], 0);
+  return 0;
+}
+
 /* uv__fs_work(w) and uv__fs_done(w, status): which fs operation. */
 SEC("uprobe")
 int BPF_KPROBE(fs_req, void *work, long status) {

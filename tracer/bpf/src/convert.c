@@ -567,12 +567,28 @@ static const char *js_kind(const thread *t, const char **label) {
   return ls_kind_names[LS_KIND_USER];
 }
 
+/* A double's bits as an id: node keeps async ids in doubles. */
+static uint64_t async_id(uint64_t bits) {
+  double d;
+  memcpy(&d, &bits, sizeof(d));
+  return d >= 1 && d < 9007199254740992.0 ? (uint64_t)d : 0;
+}
+
+/* Node's async ids (async_hooks: executionAsyncId, triggerAsyncId) as the
+ * callback's id and trigger, when the scope was given them. */
 static void js_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
   const char *label;
-  const char *kind = js_kind(t, &label);
+  ls_event ev;
+  ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, js_kind(t, &label), NULL);
+  ev.name = label;
+  uint64_t id = async_id(r->b);
+  if (id) {
+    arg_u(&ev, "id", id);
+    arg_u(&ev, "trigger", async_id(r->c));
+  }
   if (t->nscopes < MAX_SCOPES)
     t->scopes[t->nscopes++] = r->a;
-  begin_simple(c, t, r->ts, kind, label, TAG_JS, r->a, false);
+  begin(c, t, &ev, TAG_JS, r->a, -1, false);
 }
 
 /* Close() runs nextTicks and microtasks and may be called again by the

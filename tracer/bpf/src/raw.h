@@ -28,7 +28,9 @@ enum ls_raw_kind {
   LS_RAW_CHECK_EXIT,
   LS_RAW_IO_ENTER,       /* which = enum ls_raw_io */
   LS_RAW_IO_EXIT,
-  LS_RAW_JS_ENTER,       /* node::InternalCallbackScope ctor: a = this */
+  LS_RAW_JS_ENTER,       /* node::InternalCallbackScope ctor: a = this,
+                            b, c = async id, trigger async id: the bits of
+                            node's doubles (0: unknown) */
   LS_RAW_JS_CLOSE_ENTER, /* InternalCallbackScope::Close: a = this */
   LS_RAW_JS_CLOSE_EXIT,
   LS_RAW_MICROTASKS_ENTER, /* v8 Execution::TryRunMicrotasks: the queue */

@@ -58,7 +58,7 @@ struct ls_bpf {
 
 /* ------------------------------------------------------------ the probes */
 
-enum prog { P_GENERIC, P_TIMERS, P_STREAM, P_FS };
+enum prog { P_GENERIC, P_TIMERS, P_STREAM, P_FS, P_JS };
 
 /* One function to probe: at entry (enter_kind), at return (exit_kind), or
  * both. `which` goes into the cookie. Names are the ELF symbols (C++ ones
@@ -87,7 +87,7 @@ static const probe probes[] = {
   {"uv__signal_event", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_SIGNAL, "signal callbacks"},
   /* node::InternalCallbackScope: every entry from the loop into JS. */
   {"_ZN4node21InternalCallbackScopeC2EPNS_11EnvironmentEN2v85LocalINS3_6ObjectEEERKNS_13async_contextEi",
-   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
+   LS_BPF_CALLBACKS, P_JS, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
   {"_ZN4node21InternalCallbackScopeC2EPNS_9AsyncWrapEi",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries from AsyncWrap"},
   {"_ZN4node21InternalCallbackScope5CloseEv",
@@ -454,6 +454,7 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
         p->prog == P_TIMERS ? b->loop->progs.timers_enter
         : p->prog == P_STREAM ? b->loop->progs.stream_write
         : p->prog == P_FS     ? b->loop->progs.fs_req
+        : p->prog == P_JS     ? b->loop->progs.js_scope
                               : b->loop->progs.fn_enter;
     int rc = 0;
     if (p->enter_kind)
@@ -578,7 +579,8 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
                                      b->loop->progs.fn_exit,
                                      b->loop->progs.timers_enter,
                                      b->loop->progs.stream_write,
-                                     b->loop->progs.fs_req};
+                                     b->loop->progs.fs_req,
+                                     b->loop->progs.js_scope};
       for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
         bpf_program__set_expected_attach_type(
             progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
