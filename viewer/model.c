@@ -346,16 +346,25 @@ typedef struct loader {
   ptr_entry cls_cache[PTR_CACHE];   /* (category, name) -> LS_VC_* */
   ptr_entry queue_cache[PTR_CACHE]; /* sched name -> ls_vqueue */
   uint32_t str_id, str_n;           /* "id", "n": ids kept in the record */
+  uint32_t str_due, str_delay;      /* sched arguments */
   double ns_per_tick;
   open_async *asyncs; /* open async spans; async_by_id maps to index */
   uint32_t nasync, capasync;
   uint64_t orphan_ends;
 } loader;
 
+/* Cache slot of a pointer: Fibonacci hashing of all its bits (the reader
+ * packs short strings a few bytes apart, so low bits alone collide). */
+static unsigned ptr_slot(const void *a, const void *b) {
+  uint64_t k = (uint64_t)(uintptr_t)a * 31 + (uint64_t)(uintptr_t)b;
+  return (unsigned)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 52) &
+         (PTR_CACHE - 1);
+}
+
 static uint32_t intern_fast(loader *L, const char *s) {
   if (s == NULL)
     return 0;
-  ptr_entry *e = &L->str_cache[((uintptr_t)s >> 3) & (PTR_CACHE - 1)];
+  ptr_entry *e = &L->str_cache[ptr_slot(s, NULL)];
   if (e->k1 != s) {
     e->k1 = s;
     e->v = ls_vmodel_intern(L->m, s);
@@ -503,8 +512,7 @@ static unsigned classify_text(const char *cat, const char *name) {
 }
 
 static unsigned classify(loader *L, const char *cat, const char *name) {
-  uintptr_t h = ((uintptr_t)cat >> 3) * 31 + ((uintptr_t)name >> 3);
-  ptr_entry *e = &L->cls_cache[h & (PTR_CACHE - 1)];
+  ptr_entry *e = &L->cls_cache[ptr_slot(cat, name)];
   if (e->k1 != cat || e->k2 != name || cat == NULL) {
     e->k1 = cat;
     e->k2 = name;
@@ -577,7 +585,7 @@ static void on_callback_start(ls_vmodel *m, int ti, unsigned depth,
 }
 
 static void on_sched(loader *L, int ti, const ls_event *e, uint64_t t,
-                     uint32_t label) {
+                     uint32_t label, uint64_t id) {
   ls_vmodel *m = L->m;
   ls_vthread *th = &m->threads[ti];
   th->pend = grow(th->pend, &th->cappend, th->npend, sizeof *th->pend);
@@ -586,16 +594,22 @@ static void on_sched(loader *L, int ti, const ls_event *e, uint64_t t,
   p->t_sched = t;
   p->t_due = t;
   p->t_run = LS_VT_NEVER;
-  p->id = e->id ? e->id : id_arg(e, "id");
+  p->id = id;
   p->label = label;
-  ptr_entry *qc = &L->queue_cache[((uintptr_t)e->name >> 3) & (PTR_CACHE - 1)];
+  ptr_entry *qc = &L->queue_cache[ptr_slot(e->name, NULL)];
   if (qc->k1 != e->name || e->name == NULL) {
     qc->k1 = e->name;
     qc->v = queue_of_sched(e->name);
   }
   p->queue = qc->v;
-  const ls_arg *due = ls_event_arg(e, "due");
-  const ls_arg *delay = ls_event_arg(e, "delay_ms");
+  const ls_arg *due = NULL, *delay = NULL;
+  for (unsigned i = 0; i < e->nargs; i++) {
+    uint32_t k = intern_fast(L, e->args[i].name);
+    if (k == L->str_due)
+      due = &e->args[i];
+    else if (k == L->str_delay)
+      delay = &e->args[i];
+  }
   if (due)
     p->t_due = (uint64_t)((double)ls_arg_u64(due) * L->ns_per_tick);
   else if (delay)
@@ -745,7 +759,10 @@ static void on_event(loader *L, const ls_event *e) {
   case LS_EV_INSTANT:
   case LS_EV_ASYNC_INSTANT: {
     unsigned cls = classify(L, e->category, e->name);
-    if (e->category && strcmp(e->category, LS_CAT_MARK) == 0 && e->name) {
+    /* "mark" is not a class of its own: only unclassified instants can be
+     * marks, so the common ones (sched) skip the string compare. */
+    if (cls == LS_VC_OTHER && e->category &&
+        strcmp(e->category, LS_CAT_MARK) == 0 && e->name) {
       if (strcmp(e->name, LS_MARK_LOST) == 0) {
         uint64_t n = id_arg(e, "count");
         mark_push(&th->lost, t, t, n);
@@ -768,7 +785,7 @@ static void on_event(loader *L, const ls_event *e) {
       in.id = e->id;
     instant_push(&th->instants, &in);
     if (cls == LS_VC_SCHED)
-      on_sched(L, ti, e, t, in.label);
+      on_sched(L, ti, e, t, in.label, in.id);
     break;
   }
   case LS_EV_COUNTER: {
@@ -1027,6 +1044,8 @@ static int load_from(ls_vmodel *m, ls_reader *r, const char *name) {
   m->file_name = ls_vmodel_intern(m, name);
   L->str_id = ls_vmodel_intern(m, "id");
   L->str_n = ls_vmodel_intern(m, "n");
+  L->str_due = ls_vmodel_intern(m, "due");
+  L->str_delay = ls_vmodel_intern(m, "delay_ms");
   ls_record rec;
   int rc;
   unsigned batch = 0;
