@@ -140,9 +140,13 @@ static void say(const ls_bpf *b, const char *fmt, ...) {
     fprintf(stderr, "loopscope: %s\n", msg);
 }
 
+/* Set while a load may fail for a reason we handle (no uprobe_multi in an
+ * older kernel): libbpf's warnings would only alarm. */
+static bool libbpf_quiet;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
                         va_list ap) {
-  if (level != LIBBPF_WARN)
+  if (level != LIBBPF_WARN || libbpf_quiet)
     return 0;
   fputs("libbpf: ", stderr);
   return vfprintf(stderr, fmt, ap);
@@ -563,7 +567,9 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
             progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
       bpf_map__set_max_entries(specs, b->nsites ? (uint32_t)b->nsites : 1);
     }
+    libbpf_quiet = b->multi;
     rc = ls_usdt_bpf__load(b->usdt);
+    libbpf_quiet = false;
     if (rc && b->multi) {
       ls_usdt_bpf__destroy(b->usdt);
       b->usdt = NULL;
@@ -603,7 +609,9 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
     events = b->loop->maps.events;
     lost = b->loop->maps.lost;
     bpf_map__set_max_entries(events, (uint32_t)ring);
+    libbpf_quiet = b->multi;
     rc = ls_loop_bpf__load(b->loop);
+    libbpf_quiet = false;
     if (rc && b->multi) { /* an older kernel: one perf event per uprobe */
       ls_loop_bpf__destroy(b->loop);
       b->loop = NULL;
