@@ -126,10 +126,21 @@ void ls_vapp_wait_loaded(ls_vapp *app) {
     SDL_WaitThread(app->loader, NULL);
     app->loader = NULL;
   }
-  if (app->follow_load)
-    ls_vapp_fit_all(app);
-  /* Replay crosses the whole trace in about ten seconds by default. */
   ls_vmodel *m = &app->model;
+  if (app->want_window) {
+    uint64_t a = m->t_min + app->want_from;
+    uint64_t b = app->want_to > app->want_from ? m->t_min + app->want_to
+                                               : m->t_max;
+    app->follow_load = false;
+    ls_vapp_set_view(app, a, b > a ? b : a + 1000);
+  } else if (app->follow_load) {
+    ls_vapp_fit_all(app);
+  }
+  if (app->want_cursor_set) {
+    app->cursor = m->t_min + app->want_cursor;
+    app->has_cursor = true;
+  }
+  /* Replay crosses the whole trace in about ten seconds by default. */
   if (m->t_max > m->t_min)
     app->speed = (double)(m->t_max - m->t_min) / 1e9 / 10.0;
 }

@@ -34,6 +34,11 @@ typedef struct ls_vapp {
   ls_vfont fonts[LS_VFONT_COUNT];
   int w, h;
 
+  /* asked for on the command line, applied once the trace is in; ns from
+   * the trace start (window: when want_to > want_from) */
+  uint64_t want_from, want_to, want_cursor;
+  bool want_window, want_cursor_set;
+
   /* view */
   uint64_t t0, t1;           /* visible window (ns) */
   bool follow_load;          /* fit the view to what is loaded so far */
@@ -70,7 +75,8 @@ int ls_vapp_init(ls_vapp *app, int w, int h, bool window);
 void ls_vapp_free(ls_vapp *app);
 /* Starts loading path on a background thread (SDL_CreateThread). */
 int ls_vapp_load(ls_vapp *app, const char *path);
-/* Waits for the loader to finish. */
+/* Waits for the loader to finish, then shows the window and cursor asked
+ * for (want_*), or the whole trace. */
 void ls_vapp_wait_loaded(ls_vapp *app);
 /* Resizes the drawing surface (and the window's view of it). */
 int ls_vapp_resize(ls_vapp *app, int w, int h);

@@ -163,6 +163,11 @@ int main(int argc, char **argv) {
   }
   int rc = 0;
   app.title = file;
+  app.want_window = from || to;
+  app.want_from = tfrom;
+  app.want_to = to ? tto : 0;
+  app.want_cursor_set = cursor != NULL;
+  app.want_cursor = tcur;
   if (ls_vapp_load(&app, tmp ? tmp : file) != 0) {
     rc = 1;
   } else if (headless) {
@@ -172,16 +177,6 @@ int main(int argc, char **argv) {
       fprintf(stderr, "loopscope-view: %s\n", m->error);
     else if (m->error[0])
       fprintf(stderr, "loopscope-view: warning: %s\n", m->error);
-    if (from || to) {
-      uint64_t a = m->t_min + tfrom;
-      uint64_t b = to ? m->t_min + tto : m->t_max;
-      app.follow_load = false;
-      ls_vapp_set_view(&app, a, b > a ? b : a + 1000);
-    }
-    if (cursor) {
-      app.cursor = m->t_min + tcur;
-      app.has_cursor = true;
-    }
     if (script && ls_vapp_script(&app, script) != 0)
       rc = 1;
     if (shot) {
