@@ -107,9 +107,15 @@ static void reaction_free(ls__reaction *r) {
     ls_promise_unref(derived);
 }
 
-void ls_promise_unref(ls_promise *p) {
-  if (--p->h.refs != 0)
-    return;
+/* Freeing a promise can free the next one (its pending reactions hold the
+ * promises they would settle), so a dropped chain of a million pending
+ * thens would recurse a million deep, on what may be a coroutine's small
+ * stack. Promises whose count hits zero queue here instead, and the
+ * outermost unref frees them one by one. */
+static LS__TLS ls_promise *dying;
+static LS__TLS bool freeing;
+
+static void promise_free(ls_promise *p) {
   /* Only a pending promise can still hold reactions: nothing can settle it
    * any more, so they can never run. */
   ls__reaction *r = p->reactions;
@@ -121,6 +127,21 @@ void ls_promise_unref(ls_promise *p) {
   }
   ls_value_drop(p->result);
   cache_put(p->with_feeder ? &block_cache : &promise_cache, p);
+}
+
+void ls_promise_unref(ls_promise *p) {
+  if (--p->h.refs != 0)
+    return;
+  p->rej_next = dying; /* free of the rejection lists: they hold a ref */
+  dying = p;
+  if (freeing)
+    return;
+  freeing = true;
+  while ((p = dying) != NULL) {
+    dying = p->rej_next;
+    promise_free(p);
+  }
+  freeing = false;
 }
 
 static void reaction_job(ls_job *job);

@@ -138,3 +138,21 @@ Test(async, hundred_thousand_suspended_async_functions, .timeout = 120) {
   cr_assert_eq(finished, n);
   cr_assert_eq(ls_coro_pool_in_use(), 0);
 }
+
+static ls_value drop_a_long_pending_chain(void *arg) {
+  (void)arg;
+  ls_promise *head = ls_promise_new(&loop);
+  ls_promise *p = ls_promise_ref(head);
+  for (int i = 0; i < 100000; i++)
+    p = ls_then(p, NULL, NULL, NULL);
+  ls_promise_unref(p);
+  ls_promise_unref(head); /* frees 100 001 promises, iteratively */
+  return ls_int(1);
+}
+
+Test(async, dropping_a_long_pending_chain_on_a_coroutine_stack) {
+  ls_promise_unref(ls_then(ls_async(&loop, drop_a_long_pending_chain, NULL), note_value, NULL,
+                           "done"));
+  cr_assert_eq(run_loop(), 0);
+  cr_assert_str_eq(trail, "done:1 ");
+}
