@@ -490,46 +490,40 @@ static void usdt_programs(const ls_bpf *b, struct bpf_program **progs) {
 }
 
 /* The sites' argument specs go where usdt.bpf.h looks them up (by the
- * attach cookie), and each probe's sites become one uprobe_multi link. */
-static int attach_usdt_multi(ls_bpf *b, char *err, size_t errlen) {
+ * attach cookie), and each probe's sites become one uprobe_multi link, or
+ * one perf-event uprobe each on an older kernel. (libbpf's own USDT attach
+ * cannot read arguments like "8@32+ls_phase_names(%rip)".) */
+static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
   struct bpf_program *progs[LS_USDT_COUNT];
   struct bpf_map *specs =
       bpf_object__find_map_by_name(b->usdt->obj, "__bpf_usdt_specs");
   usdt_programs(b, progs);
   for (size_t i = 0; i < b->nsites; i++) {
+    const ls__usdt_site *site = &b->sites[i];
     uint32_t id = (uint32_t)i;
-    int rc = bpf_map_update_elem(bpf_map__fd(specs), &id, &b->sites[i].spec, 0);
-    if (!rc)
-      rc = batch_add(b, progs[b->sites[i].probe], b->target, false,
-                     b->sites[i].offset, id, b->sites[i].semaphore);
+    int rc = bpf_map_update_elem(bpf_map__fd(specs), &id, &site->spec, 0) ? -errno : 0;
+    if (!rc && b->multi) {
+      rc = batch_add(b, progs[site->probe], b->target, false, site->offset, id,
+                     site->semaphore);
+    } else if (!rc) {
+      LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id,
+                  .ref_ctr_offset = site->semaphore);
+      struct bpf_link *l = bpf_program__attach_uprobe_opts(
+          progs[site->probe], b->o.pid, b->target, site->offset, &uo);
+      rc = l ? add_link(b, l) : -errno;
+    }
     if (rc) {
-      snprintf(err, errlen, "cannot set up USDT site %zu of %s: %s", i,
-               b->target, strerror(rc < 0 ? -rc : errno));
+      snprintf(err, errlen, "cannot attach USDT probe loopscope:%s at offset "
+               "0x%llx of %s: %s", usdt_names[site->probe],
+               (unsigned long long)site->offset, b->target, strerror(-rc));
       return -1;
     }
   }
-  return link_batches(b, err, errlen);
-}
-
-static int attach_usdt(ls_bpf *b, char *err, size_t errlen) {
-  struct bpf_program *progs[LS_USDT_COUNT];
-  if (b->multi)
-    return attach_usdt_multi(b, err, errlen);
-  usdt_programs(b, progs);
-  for (unsigned i = 0; i < LS_USDT_COUNT; i++) {
-    struct bpf_link *l = bpf_program__attach_usdt(progs[i], b->o.pid, b->target,
-                                                  "loopscope", usdt_names[i], NULL);
-    if (!l)
-      continue; /* a probe the program never uses */
-    if (add_link(b, l) < 0)
-      break;
-  }
-  if (!b->nlinks) {
-    snprintf(err, errlen, "cannot attach any loopscope USDT probe in %s",
-             b->target);
+  if (!b->nsites) {
+    snprintf(err, errlen, "%s: no loopscope USDT probe sites", b->target);
     return -1;
   }
-  return 0;
+  return b->multi ? link_batches(b, err, errlen) : 0;
 }
 
 /* ------------------------------------------------------------ session */
@@ -557,15 +551,19 @@ static int load(ls_bpf *b, char *err, size_t errlen) {
     struct bpf_map *specs =
         bpf_object__find_map_by_name(b->usdt->obj, "__bpf_usdt_specs");
     /* Our specs must be laid out as usdt.bpf.h reads them. */
-    b->multi = !b->multi_failed && specs &&
-               bpf_map__value_size(specs) == sizeof(ls__usdt_spec);
+    if (!specs || bpf_map__value_size(specs) != sizeof(ls__usdt_spec)) {
+      snprintf(err, errlen, "libbpf's usdt.bpf.h does not lay out USDT "
+                            "argument specs as loopscope was built for");
+      return -1;
+    }
+    bpf_map__set_max_entries(specs, b->nsites ? (uint32_t)b->nsites : 1);
+    b->multi = !b->multi_failed;
     if (b->multi) {
       struct bpf_program *progs[LS_USDT_COUNT];
       usdt_programs(b, progs);
       for (unsigned i = 0; i < LS_USDT_COUNT; i++)
         bpf_program__set_expected_attach_type(
             progs[i], (enum bpf_attach_type)LS_BPF_TRACE_UPROBE_MULTI);
-      bpf_map__set_max_entries(specs, b->nsites ? (uint32_t)b->nsites : 1);
     }
     libbpf_quiet = b->multi;
     rc = ls_usdt_bpf__load(b->usdt);
