@@ -17,7 +17,9 @@ typedef struct {
   size_t remaining;
 } shared_rec;
 
+/* One item's reaction and where its outcome goes, in one allocation. */
 typedef struct {
+  ls__reaction reaction;
   shared_rec *shared;
   size_t index;
 } element_rec;
@@ -112,7 +114,8 @@ static ls_promise *combine(ls_loop *loop, combinator kind, ls_value *items, size
     e->index = i;
     s->refs++;
     s->remaining++;
-    ls__reaction *r = ls__reaction_new();
+    ls__reaction *r = &e->reaction;
+    ls__reaction_init(r, LS__R_IN_ARG);
     r->job.label = labels[kind];
     r->on_fulfilled = on_fulfilled;
     r->on_rejected = on_rejected;

@@ -37,6 +37,7 @@ struct ls_promise {
 typedef enum {
   LS__R_HEAP,       /* its own allocation */
   LS__R_IN_PROMISE, /* inside the derived promise it settles (then) */
+  LS__R_IN_ARG,     /* inside its arg, which arg_free frees (combinators) */
   LS__R_IN_AWAIT    /* inside an awaiting coroutine's record: the callback
                        resumes the coroutine, which may reuse or free it */
 } ls__reaction_storage;
