@@ -10,8 +10,10 @@
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 10;
-  /* Labels built at run time: the tracer must copy them, not keep pointers. */
-  char label[32];
+  /* A label built at run time: the tracer must copy the text from the
+   * target. Static: trace.h wants names that outlive the trace (the
+   * in-process recorder reads them after main returns). */
+  static char label[32];
   snprintf(label, sizeof(label), "tick-%d", n);
   for (int i = 1; i <= n; i++) {
     uint64_t id = (uint64_t)i * 10;
