@@ -215,7 +215,19 @@ static int guard(char *at) {
       return -1;
     atomic_store(&guard_by_mprotect, true);
   }
-  return mprotect(at, LS__GUARD, PROT_NONE);
+  if (mprotect(at, LS__GUARD, PROT_NONE) == 0)
+    return 0;
+  if (errno != ENOMEM)
+    return -1;
+  /* Each mprotect()ed guard splits the mapping, and vm.max_map_count
+   * (65530 by default) caps the pieces near 32 000 stacks. Past that,
+   * stacks go without a guard rather than not at all, and we say so once. */
+  static atomic_bool warned;
+  if (!atomic_exchange(&warned, true))
+    fprintf(stderr, "loopscope: vm.max_map_count reached: new coroutine stacks "
+                    "have no guard page, an overflow will not be reported "
+                    "(kernels >= 6.13 need no extra mappings for guards)\n");
+  return 0;
 }
 
 static int grow_pool(size_t size) {
