@@ -17,7 +17,8 @@
  * stack with a guard region below it. On Linux >= 6.13 the guard is installed
  * with MADV_GUARD_INSTALL, which does not split the mapping: that is what lets
  * a process hold 100 000 live coroutines without hitting vm.max_map_count.
- * Older kernels get an mprotect()ed guard (two mappings per stack). Touching
+ * Older kernels get an mprotect()ed guard (two mappings per stack); past
+ * vm.max_map_count new stacks go unguarded, with a warning on stderr. Touching
  * a guard prints "coroutine stack overflow" with the coroutine id and stack
  * size from a SIGSEGV handler running on an alternate signal stack, then
  * aborts. Other SIGSEGVs are passed on to the previous handler.
