@@ -13,6 +13,12 @@
 /* One wheel notch zooms by sqrt(2): two notches double or halve the span. */
 #define ZOOM_NOTCH 1.4142135623730951
 
+/* A time computed in double, clamped into what a uint64_t holds (wheel
+ * zoom-outs and drags have no natural bound). */
+static uint64_t to_time(double t) {
+  return t <= 0 ? 0 : t >= 1.8e19 ? (uint64_t)1.8e19 : (uint64_t)t;
+}
+
 static void zoom_at(ls_vapp *app, double factor, int x) {
   const ls_vxmap *xm = &app->xm;
   if (x < xm->x || x >= xm->x + xm->w)
@@ -26,7 +32,7 @@ static void zoom_at(ls_vapp *app, double factor, int x) {
   if (nt0 < 0)
     nt0 = 0;
   app->follow_load = false;
-  ls_vapp_set_view(app, (uint64_t)nt0, (uint64_t)(nt0 + nspan));
+  ls_vapp_set_view(app, to_time(nt0), to_time(nt0 + nspan));
 }
 
 static void pan_px(ls_vapp *app, double dx) {
@@ -36,7 +42,7 @@ static void pan_px(ls_vapp *app, double dx) {
   if (nt0 < 0)
     nt0 = 0;
   app->follow_load = false;
-  ls_vapp_set_view(app, (uint64_t)nt0, (uint64_t)nt0 + span);
+  ls_vapp_set_view(app, to_time(nt0), to_time(nt0 + (double)span));
 }
 
 static void show_time(ls_vapp *app, uint64_t t) {
@@ -344,7 +350,7 @@ static void handle_locked(ls_vapp *app, const SDL_Event *ev) {
         if (nt0 < 0)
           nt0 = 0;
         app->follow_load = false;
-        ls_vapp_set_view(app, (uint64_t)nt0, (uint64_t)nt0 + span);
+        ls_vapp_set_view(app, to_time(nt0), to_time(nt0 + (double)span));
         app->scroll_y = app->down_scroll - dy;
       }
     } else {
@@ -417,7 +423,7 @@ void ls_vapp_tick(ls_vapp *app, double dt) {
   uint64_t t_max = m->t_max;
   pthread_mutex_unlock(&m->lock);
   double adv = dt * app->speed * 1e9;
-  app->cursor += (uint64_t)adv;
+  app->cursor = to_time((double)app->cursor + adv);
   if (app->cursor >= t_max) {
     app->cursor = t_max;
     app->playing = false;
@@ -602,6 +608,8 @@ int ls_vparse_time(const char *s, uint64_t *ns) {
   else if (strcmp(end, "s") == 0)
     mul = 1e9;
   else
+    return -1;
+  if (v * mul >= 1.8e19) /* beyond what a timestamp holds */
     return -1;
   *ns = (uint64_t)(v * mul);
   return 0;

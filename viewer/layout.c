@@ -21,6 +21,18 @@ double ls_vxmap_x(const ls_vxmap *xm, uint64_t t) {
   return xm->x + ((double)t - (double)xm->t0) * xm->px_per_ns;
 }
 
+/* Off-screen pixels are only ever clipped: a margin this wide keeps the
+ * direction of a line to a far-away point and stays far from INT_MAX. */
+#define PX_MARGIN 100000.0
+
+static double clamp_px(const ls_vxmap *xm, double x) {
+  return fmax(xm->x - PX_MARGIN, fmin(x, xm->x + xm->w + PX_MARGIN));
+}
+
+int ls_vxmap_px(const ls_vxmap *xm, uint64_t t) {
+  return (int)clamp_px(xm, ls_vxmap_x(xm, t));
+}
+
 uint64_t ls_vxmap_t(const ls_vxmap *xm, double x) {
   double t = (double)xm->t0 + (x - xm->x) / xm->px_per_ns;
   if (t <= 0)
@@ -95,7 +107,7 @@ uint32_t ls_vfold(const ls_vspans *src, const ls_vxmap *xm, ls_vrun *out,
       break;
     double xa = ls_vxmap_x(xm, a0), xb = ls_vxmap_x(xm, a1);
     if (xb - xa >= LS_VFOLD_PX) {
-      out[nout++] = (ls_vrun){xa, xb, i, 1};
+      out[nout++] = (ls_vrun){clamp_px(xm, xa), clamp_px(xm, xb), i, 1};
       i++;
       continue;
     }
@@ -127,6 +139,8 @@ uint32_t ls_vfold(const ls_vspans *src, const ls_vxmap *xm, ls_vrun *out,
         break;
       cur = nx0;
     }
+    run.x0 = clamp_px(xm, run.x0);
+    run.x1 = clamp_px(xm, run.x1);
     out[nout++] = run;
   }
   return nout;

@@ -28,6 +28,9 @@ typedef struct ls_vxmap {
 
 void ls_vxmap_set(ls_vxmap *xm, uint64_t t0, uint64_t t1, int x, int w);
 double ls_vxmap_x(const ls_vxmap *xm, uint64_t t);
+/* The pixel column of t, clamped to a margin around the track area so far
+ * away times (or a corrupted trace's) stay representable as int. */
+int ls_vxmap_px(const ls_vxmap *xm, uint64_t t);
 uint64_t ls_vxmap_t(const ls_vxmap *xm, double x);
 
 /* A run of one row as drawn: one slice (count 1) or a folded block of

@@ -315,13 +315,13 @@ static void draw_minimap(ls_vapp *app, int lt) {
              kind ? BLOCKED : LOST, 255);
     }
   }
-  int vx0 = (int)ls_vxmap_x(&all, app->t0), vx1 = (int)ls_vxmap_x(&all, app->t1);
+  int vx0 = ls_vxmap_px(&all, app->t0), vx1 = ls_vxmap_px(&all, app->t1);
   if (vx1 - vx0 < 3)
     vx1 = vx0 + 3;
   fill(app->ren, vx0, r.y, vx1 - vx0, r.h, 0xffffff, 40);
   frame_rect(app->ren, vx0, r.y, vx1 - vx0, r.h, 0xffffff);
   if (app->has_cursor)
-    fill(app->ren, (int)ls_vxmap_x(&all, app->cursor), r.y, 1, r.h, CURSOR,
+    fill(app->ren, ls_vxmap_px(&all, app->cursor), r.y, 1, r.h, CURSOR,
          255);
 }
 
@@ -528,11 +528,11 @@ static void draw_timers_lane(ls_vapp *app, const ls_vlane *ln) {
         continue;
       }
       /* Waiting until due in amber, late (due -> ran) in red. */
-      int xs = (int)ls_vxmap_x(&app->xm, p->t_sched);
-      int xd = (int)ls_vxmap_x(&app->xm, p->t_due);
+      int xs = ls_vxmap_px(&app->xm, p->t_sched);
+      int xd = ls_vxmap_px(&app->xm, p->t_due);
       fill(app->ren, xs, y + h / 3, xd - xs + 1, h / 3, 0xd0943a, 255);
       if (p->t_run != LS_VT_NEVER && p->t_run > p->t_due) {
-        int xr = (int)ls_vxmap_x(&app->xm, p->t_run);
+        int xr = ls_vxmap_px(&app->xm, p->t_run);
         fill(app->ren, xd, y + 2, xr - xd + 1, h - 4, 0xec5454, 255);
       }
       fill(app->ren, xs, y + 2, 1, h - 4, 0xffd28a, 255);
@@ -846,8 +846,8 @@ static void draw_flows(ls_vapp *app) {
   if (in && sel_y >= 0) {
     int ay = thread_anchor_y(L, st);
     if (ay >= 0)
-      arrow(app, (int)ls_vxmap_x(&app->xm, in->t_sched), ay,
-            (int)ls_vxmap_x(&app->xm, s->t0), sel_y + row_h / 2, CURSOR);
+      arrow(app, ls_vxmap_px(&app->xm, in->t_sched), ay,
+            ls_vxmap_px(&app->xm, s->t0), sel_y + row_h / 2, CURSOR);
   }
   const ls_vthread *th = &m->threads[app->selected.thread];
   uint32_t lo = 0, hi = th->npend;
@@ -868,8 +868,8 @@ static void draw_flows(ls_vapp *app) {
     int ty = ls_vlayout_row_y(L, p->run_thread, p->run_depth);
     if (ty < 0 || ay < 0)
       continue;
-    arrow(app, (int)ls_vxmap_x(&app->xm, p->t_sched), ay,
-          (int)ls_vxmap_x(&app->xm, p->t_run), ty + row_h / 2, 0x7fd3ff);
+    arrow(app, ls_vxmap_px(&app->xm, p->t_sched), ay,
+          ls_vxmap_px(&app->xm, p->t_run), ty + row_h / 2, 0x7fd3ff);
   }
   SDL_RenderSetClipRect(app->ren, NULL);
 }
@@ -878,7 +878,7 @@ static void draw_cursor(ls_vapp *app) {
   if (!app->has_cursor || app->cursor < app->t0 || app->cursor > app->t1)
     return;
   ls_vlayout *L = &app->layout;
-  int x = (int)ls_vxmap_x(&app->xm, app->cursor);
+  int x = ls_vxmap_px(&app->xm, app->cursor);
   fill(app->ren, x, L->axis.y, 1, L->tracks.y + L->tracks.h - L->axis.y,
        CURSOR, 255);
   fill(app->ren, x - 3, L->axis.y, 7, 4, CURSOR, 255);

@@ -2,6 +2,7 @@
 /* Headless rendering: draw synthetic traces with the real renderer and read
  * the pixels back; drive the real input handling with scripts. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,24 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
   cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
   cr_assert(strstr(out, "truncated"), "%s", out);
   cr_assert_eq(access(png, R_OK), 0);
+
+  /* A timer due near the end of time (a corrupted "due"): drawn, clipped. */
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ls_writer *w;
+  cr_assert_eq(ls_writer_open(&w, fd, 1000000000, "runtime"), 0);
+  ls_event e = {.type = LS_EV_INSTANT, .ts = 1000, .pid = 1, .tid = 1,
+                .category = "sched", .name = "setTimeout", .nargs = 2};
+  e.args[0] = (ls_arg){.name = "id", .type = LS_ARG_U64, .v.u = 5};
+  e.args[1] = (ls_arg){.name = "due", .type = LS_ARG_U64,
+                       .v.u = UINT64_MAX / 2};
+  cr_assert_eq(ls_writer_event(w, &e), 0);
+  e = (ls_event){.type = LS_EV_COMPLETE, .ts = 2000, .end_ts = 9000,
+                 .pid = 1, .tid = 1, .category = "timer", .name = "late"};
+  cr_assert_eq(ls_writer_event(w, &e), 0);
+  cr_assert_eq(ls_writer_close(w), 0);
+  close(fd);
+  snprintf(args, sizeof args, "%s --screenshot %s --size 400x300", p, png);
+  cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
 
   snprintf(args, sizeof args, "%s --screenshot %s --from 3ms --to 2ms", p, png);
   cr_assert_eq(run_view(args, out, sizeof out), 2, "--to before --from: %s",
