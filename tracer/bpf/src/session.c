@@ -90,6 +90,12 @@ static const probe probes[] = {
    LS_BPF_CALLBACKS, P_JS, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
   {"_ZN4node21InternalCallbackScopeC2EPNS_9AsyncWrapEi",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries from AsyncWrap"},
+  /* The complete-object constructors: aliases of the ones above in node 20
+   * (same address, attached once), separate code in other builds. */
+  {"_ZN4node21InternalCallbackScopeC1EPNS_11EnvironmentEN2v85LocalINS3_6ObjectEEERKNS_13async_contextEi",
+   LS_BPF_CALLBACKS, P_JS, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
+  {"_ZN4node21InternalCallbackScopeC1EPNS_9AsyncWrapEi",
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries from AsyncWrap"},
   {"_ZN4node21InternalCallbackScope5CloseEv",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_CLOSE_ENTER, LS_RAW_JS_CLOSE_EXIT, 0, "JS entry ends"},
   /* Reached only when the microtask queue has work: checkpoints that find it
@@ -448,7 +454,7 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
       say(b, "%s has no symbol %s: no %s", b->target, p->sym, p->what);
       continue;
     }
-    bool dup = false; /* C1/C2 constructors share one address */
+    bool dup = false; /* aliases: one address, one probe */
     for (size_t k = 0; k < i; k++)
       dup |= offs[k] == offs[i] && probes[k].enter_kind == p->enter_kind &&
              probes[k].level <= b->o.level;
