@@ -27,18 +27,27 @@ static void decide_tsc(void) {
 #endif
 }
 
-/* A (ticks, ns) pair: the tightest of a few rdtsc / clock_gettime / rdtsc
- * sandwiches, so a preemption in the middle does not skew the rate. */
+#ifdef LS__HAVE_TSC
+/* One rdtsc / clock_gettime / rdtsc sandwich; returns its width in ticks. */
+static uint64_t sample_pair(uint64_t *ticks, uint64_t *ns) {
+  uint64_t a = __rdtsc();
+  *ns = ls__mono_ns();
+  uint64_t b = __rdtsc();
+  *ticks = a + (b - a) / 2;
+  return b - a;
+}
+#endif
+
+/* A (ticks, ns) pair: the tightest of a few sandwiches, so a preemption in
+ * the middle does not skew the rate. */
 static void take_pair(uint64_t *ticks, uint64_t *ns) {
 #ifdef LS__HAVE_TSC
-  uint64_t best = UINT64_MAX;
-  for (int i = 0; i < 5; i++) {
-    uint64_t a = __rdtsc();
-    uint64_t m = ls__mono_ns();
-    uint64_t b = __rdtsc();
-    if (b - a < best) {
-      best = b - a;
-      *ticks = a + (b - a) / 2;
+  uint64_t best = sample_pair(ticks, ns);
+  for (int i = 1; i < 5; i++) {
+    uint64_t t, m, width = sample_pair(&t, &m);
+    if (width < best) {
+      best = width;
+      *ticks = t;
       *ns = m;
     }
   }
