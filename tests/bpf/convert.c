@@ -192,10 +192,8 @@ Test(bpf_convert, one_blocked_mark_per_stall) {
   start(&fx, false);
   feed(&fx, PID, 0, LS_RAW_TIMERS_ENTER, 0, 0, UINT64_MAX, 0, 0);
   feed(&fx, PID, 1 * MS, LS_RAW_JS_ENTER, 0, 0xabc, 0, 0, 0);
-  feed(&fx, PID, 121 * MS, LS_RAW_JS_CLOSE_ENTER, 0, 0xabc, 0, 0, 0);
-  LOOP(&fx, 122 * MS, LS_RAW_JS_CLOSE_EXIT);
-  feed(&fx, PID, 122 * MS + 5, LS_RAW_JS_CLOSE_ENTER, 0, 0xabc, 0, 0, 0);
-  LOOP(&fx, 122 * MS + 6, LS_RAW_JS_CLOSE_EXIT); /* the destructor's Close() */
+  feed(&fx, PID, 122 * MS, LS_RAW_JS_CLOSE, 0, 0xabc, 0, 0, 0);
+  feed(&fx, PID, 122 * MS + 5, LS_RAW_JS_CLOSE, 0, 0xabc, 0, 0, 0); /* ~scope */
   LOOP(&fx, 123 * MS, LS_RAW_TIMERS_EXIT);
   /* a poll that waited its 100 ms timeout is not a stall */
   LOOP(&fx, 124 * MS, LS_RAW_IDLE_ENTER);
@@ -253,8 +251,7 @@ Test(bpf_convert, startup_before_the_loop_blocks_nothing) {
   feed(&fx, PID, 0, LS_RAW_JS_ENTER, 0, 0x1, 0, 0, 0);
   feed(&fx, PID, 1 * MS, LS_RAW_WORK_ENTER, LS_WORK_FS, 0x2, 0, 3, 0);
   feed(&fx, PID, 80 * MS, LS_RAW_WORK_EXIT, LS_WORK_FS, 0, 0, 0, 0);
-  feed(&fx, PID, 200 * MS, LS_RAW_JS_CLOSE_ENTER, 0, 0x1, 0, 0, 0);
-  LOOP(&fx, 201 * MS, LS_RAW_JS_CLOSE_EXIT);
+  feed(&fx, PID, 200 * MS, LS_RAW_JS_CLOSE, 0, 0x1, 0, 0, 0);
   finish(&fx);
   static const char *const want[] = {"B:user/js", "B:fs/fs.read (sync)",
                                      "E:fs/fs.read (sync)", "E:user/js"};

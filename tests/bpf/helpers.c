@@ -36,7 +36,7 @@ void skip_unless_bpf(bool need_node) {
    * to probe (the official builds, ours included, carry them). */
   static const char *const names[] = {"uv__io_poll", "uv__run_timers"};
   uint64_t offs[2];
-  if (ls__elf_func_offsets(node, names, offs, 2, why, sizeof(why)) < 0 ||
+  if (ls__elf_func_offsets(node, names, offs, NULL, 2, why, sizeof(why)) < 0 ||
       !offs[0] || !offs[1])
     cr_skip_test("%s has no libuv symbols (uv__io_poll): a node built with "
                  "its own libuv, unstripped, is needed", node);

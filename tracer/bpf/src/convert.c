@@ -82,8 +82,6 @@ typedef struct thread {
   /* InternalCallbackScope objects open, and Close() calls in progress */
   uint64_t scopes[MAX_SCOPES];
   unsigned nscopes;
-  uint64_t closing[MAX_SCOPES];
-  unsigned nclosing;
   /* USDT: a flow end waiting for the callback begin it binds to */
   bool flow_held;
   uint64_t flow_id, flow_ts;
@@ -122,7 +120,6 @@ struct ls__conv {
   uint64_t last_ts;
   uint64_t events;
   bool lateness_checked;
-  bool counts_epoll;   /* epoll_wait returns are probed (callbacks level) */
   bool bad_streams;    /* stream offsets failed their check */
   int err;
 };
@@ -591,26 +588,18 @@ static void js_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
   begin(c, t, &ev, TAG_JS, r->a, -1, false);
 }
 
-/* Close() runs nextTicks and microtasks and may be called again by the
- * destructor: the JS slice ends when the first Close() of its scope returns. */
-static void js_close_enter(thread *t, const struct ls_raw *r) {
-  uint64_t scope = 0;
+/* The JS entry ends where InternalCallbackScope::Close() begins: Close runs
+ * the nextTicks and microtasks queued meanwhile, which FORMAT.md puts beside
+ * the callback, in the phase, not inside it (and probing Close's return
+ * would cost one more hit per JS entry). The destructor calls Close() again:
+ * its scope is no longer open then. */
+static void js_close(ls__conv *c, thread *t, const struct ls_raw *r) {
   for (unsigned i = t->nscopes; i-- > 0;)
     if (t->scopes[i] == r->a) {
-      scope = r->a;
       t->scopes[i] = t->scopes[--t->nscopes];
-      break;
+      end_slice(c, t, r->ts, TAG_JS, r->a, true, NULL);
+      return;
     }
-  if (t->nclosing < MAX_SCOPES)
-    t->closing[t->nclosing++] = scope;
-}
-
-static void js_close_exit(ls__conv *c, thread *t, uint64_t ts) {
-  if (!t->nclosing)
-    return;
-  uint64_t scope = t->closing[--t->nclosing];
-  if (scope)
-    end_slice(c, t, ts, TAG_JS, scope, true, NULL);
 }
 
 /* ------------------------------------------------------------ full */
@@ -955,15 +944,10 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
     phase_begin(c, t, r->ts, LS_PHASE_POLL, false, &args);
     break;
   }
-  case LS_RAW_POLL_EVENTS:
-    c->counts_epoll = true;
-    if ((int64_t)r->a > 0 && current_phase(t) == LS_PHASE_POLL)
-      t->poll_events += r->a;
-    break;
   case LS_RAW_POLL_EXIT: {
     ls_event args;
     args.nargs = 0;
-    if (c->counts_epoll)
+    if (c->o.poll_events)
       arg_u(&args, "events", t->poll_events);
     if (end_slice(c, t, r->ts, TAG_PHASE, 0, false, &args))
       phase_begin(c, t, r->ts, LS_PHASE_PENDING, true, NULL);
@@ -978,14 +962,19 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
       phase_begin(c, t, r->ts, LS_PHASE_CLOSE, false, NULL);
     break;
   case LS_RAW_IO_ENTER:
+    /* What poll returned, as libuv dispatched it: one callback per event.
+     * (libc's epoll_wait would say it directly, but its first instruction
+     * costs a single-step trap per poll.) */
+    if (t->nopen && t->open[t->nopen - 1].tag == TAG_PHASE &&
+        t->open[t->nopen - 1].phase == LS_PHASE_POLL)
+      t->poll_events++;
     if (r->which < LS_IO_COUNT)
       begin_simple(c, t, r->ts, ls_kind_names[LS_KIND_IO], io_names[r->which],
                    TAG_IO, r->which, false);
     break;
   case LS_RAW_IO_EXIT: end_slice(c, t, r->ts, TAG_IO, r->which, true, NULL); break;
   case LS_RAW_JS_ENTER: js_enter(c, t, r); break;
-  case LS_RAW_JS_CLOSE_ENTER: js_close_enter(t, r); break;
-  case LS_RAW_JS_CLOSE_EXIT: js_close_exit(c, t, r->ts); break;
+  case LS_RAW_JS_CLOSE: js_close(c, t, r); break;
   case LS_RAW_MICROTASKS_ENTER:
     begin_simple(c, t, r->ts, ls_kind_names[LS_KIND_MICROTASK], "microtasks",
                  TAG_MICRO, 0, false);

@@ -14,15 +14,18 @@
 
 /* Looks up each of names[0..n) among the function symbols of the ELF file at
  * path (.symtab, then .dynsym) and stores its file offset (what uprobes take)
- * in offsets[i], or 0 when absent. Returns 0, or -1 with err when the file is
- * not a readable ELF file. */
+ * in offsets[i], or 0 when absent, and its size in sizes[i] (sizes may be
+ * NULL). Returns 0, or -1 with err when the file is not a readable ELF
+ * file. */
 int ls__elf_func_offsets(const char *path, const char *const *names,
-                         uint64_t *offsets, size_t n, char *err,
-                         size_t errlen);
+                         uint64_t *offsets, uint64_t *sizes, size_t n,
+                         char *err, size_t errlen);
 /* The shared libraries exe needs (DT_NEEDED), resolved through its RUNPATH,
  * LD_LIBRARY_PATH and the default directories: what a process that has not
  * exec'd yet will map. Returns how many were found (at most max). */
 int ls__elf_needed(const char *exe, char (*libs)[PATH_MAX], int max);
+/* Reads len bytes at a file offset. Returns 0 or -1. */
+int ls__elf_read(const char *path, uint64_t off, void *buf, size_t len);
 /* Whether the file has USDT notes (.note.stapsdt) from provider. */
 bool ls__elf_has_usdt(const char *path, const char *provider);
 
@@ -87,6 +90,7 @@ typedef struct ls__conv_opts {
   uint32_t tgid;
   uint64_t threshold_ns;
   bool lateness;          /* loop time / timer heap offsets are usable */
+  bool poll_events;       /* I/O callbacks are probed: count them per poll */
   void (*log)(void *ctx, const char *msg);
   void *log_ctx;
 } ls__conv_opts;

@@ -23,7 +23,6 @@ enum ls_raw_kind {
   LS_RAW_PREPARE_ENTER,
   LS_RAW_POLL_ENTER,     /* a = loop, b = timeout (ms, -1 = infinite) */
   LS_RAW_POLL_EXIT,
-  LS_RAW_POLL_EVENTS,    /* epoll_wait returned a */
   LS_RAW_CHECK_ENTER,
   LS_RAW_CHECK_EXIT,
   LS_RAW_IO_ENTER,       /* which = enum ls_raw_io */
@@ -31,8 +30,7 @@ enum ls_raw_kind {
   LS_RAW_JS_ENTER,       /* node::InternalCallbackScope ctor: a = this,
                             b, c = async id, trigger async id: the bits of
                             node's doubles (0: unknown) */
-  LS_RAW_JS_CLOSE_ENTER, /* InternalCallbackScope::Close: a = this */
-  LS_RAW_JS_CLOSE_EXIT,
+  LS_RAW_JS_CLOSE,       /* InternalCallbackScope::Close: a = this */
   LS_RAW_MICROTASKS_ENTER, /* v8 Execution::TryRunMicrotasks: the queue */
   LS_RAW_MICROTASKS_EXIT,  /* had work (empty checkpoints never get here) */
   LS_RAW_CLOSE_CB_ENTER,   /* node::HandleWrap::OnClose */

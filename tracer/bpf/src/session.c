@@ -53,7 +53,6 @@ struct ls_bpf {
   ls__usdt_site *sites;  /* USDT mode: spec id = index */
   size_t nsites;
   char target[PATH_MAX]; /* the file the probes are in */
-  char libc[PATH_MAX];
 };
 
 /* ------------------------------------------------------------ the probes */
@@ -97,7 +96,7 @@ static const probe probes[] = {
   {"_ZN4node21InternalCallbackScopeC1EPNS_9AsyncWrapEi",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_ENTER, 0, 0, "JS entries from AsyncWrap"},
   {"_ZN4node21InternalCallbackScope5CloseEv",
-   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_CLOSE_ENTER, LS_RAW_JS_CLOSE_EXIT, 0, "JS entry ends"},
+   LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_JS_CLOSE, 0, 0, "JS entry ends"},
   /* Reached only when the microtask queue has work: checkpoints that find it
    * empty (most of them) cost no probe hit. */
   {"_ZN2v88internal9Execution16TryRunMicrotasksEPNS0_7IsolateEPNS0_14MicrotaskQueueE",
@@ -244,7 +243,8 @@ static bool file_has_libuv(const char *path, void *out) {
   static const char *const names[] = {"uv_run"};
   uint64_t off;
   char err[256];
-  if (ls__elf_func_offsets(path, names, &off, 1, err, sizeof(err)) < 0 || !off)
+  if (ls__elf_func_offsets(path, names, &off, NULL, 1, err, sizeof(err)) < 0 ||
+      !off)
     return false;
   snprintf(out, PATH_MAX, "%s", path);
   return true;
@@ -404,42 +404,50 @@ static int link_batches(ls_bpf *b, char *err, size_t errlen) {
   return 0;
 }
 
-static bool file_is_libc(const char *path, void *ctx) {
-  const char *base = strrchr(path, '/');
-  if (!base || (strncmp(base + 1, "libc.so", 7) && strncmp(base + 1, "libc-", 5)))
-    return false;
-  snprintf(ctx, PATH_MAX, "%s", path);
-  return true;
-}
-
-/* How many events each poll returned: libuv does not say, libc's epoll_wait
- * does. (Kernel-side probes would need kprobes or tracefs, which machines
- * lack more often than uprobes.) A process not exec'd yet maps our libc,
- * which is the one it will load. */
-static void attach_epoll(ls_bpf *b) {
-  static const char *const names[] = {"epoll_wait", "epoll_pwait"};
-  char *libc = b->libc, err[256];
-  uint64_t offs[2];
-  if (!each_mapped_file(b->o.exe ? getpid() : b->o.pid, file_is_libc, libc) ||
-      ls__elf_func_offsets(libc, names, offs, 2, err, sizeof(err)) < 0) {
-    say(b, "no libc found in the target: poll phases will not say how many "
-           "events they returned");
-    return;
-  }
-  for (unsigned i = 0; i < 2; i++)
-    if (offs[i] && attach_uprobe(b, b->loop->progs.fn_exit, libc, offs[i], true,
-                                 LS_RAW_POLL_EVENTS, 0) < 0)
-      say(b, "cannot attach to %s in %s: poll phases will not say how many "
-             "events they returned", names[i], libc);
+/* Where a uprobe on a function is cheap. The kernel emulates `push %rbp`
+ * after the breakpoint; most other first instructions need a single-step
+ * trap as well, ~20 us more per hit here. Two shapes in node 20 start
+ * otherwise: InternalCallbackScope::Close() tests "already closed" and
+ * returns before its frame setup (`push %rbp; mov %rsp,%rbp`, within a few
+ * bytes: probing there also skips the destructor's second, empty Close()),
+ * and uv__async_io checks its argument and jumps to uv__async_io.part.0,
+ * which does the work (its other path asserts). Stack untouched before the
+ * frame setup, so a return probe there still finds the return address. */
+static uint64_t cheap_probe_point(const char *path, uint64_t off, uint64_t size,
+                                  uint64_t part) {
+#if defined(__x86_64__)
+  static const unsigned char frame[] = {0x55, 0x48, 0x89, 0xe5};
+  unsigned char code[32];
+  /* within the function: a short one may run into its neighbour's prologue */
+  size_t len = size < sizeof(code) ? (size_t)size : sizeof(code);
+  if (len < 1 || ls__elf_read(path, off, code, len) < 0 || code[0] == 0x55)
+    return off;
+  for (size_t k = 1; k + sizeof(frame) <= len; k++)
+    if (!memcmp(code + k, frame, sizeof(frame)))
+      return off + k;
+  if (part && ls__elf_read(path, part, code, 1) == 0 && code[0] == 0x55)
+    return part;
+#else
+  (void)path, (void)size, (void)part;
+#endif
+  return off;
 }
 
 static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
-  const char *names[NPROBES];
-  uint64_t offs[NPROBES];
-  for (size_t i = 0; i < NPROBES; i++)
+  const char *names[2 * NPROBES];
+  char parts[NPROBES][160];
+  uint64_t offs[2 * NPROBES], sizes[2 * NPROBES];
+  for (size_t i = 0; i < NPROBES; i++) {
     names[i] = probes[i].sym;
-  if (ls__elf_func_offsets(b->target, names, offs, NPROBES, err, errlen) < 0)
+    snprintf(parts[i], sizeof(parts[i]), "%s.part.0", probes[i].sym);
+    names[NPROBES + i] = parts[i];
+  }
+  if (ls__elf_func_offsets(b->target, names, offs, sizes, 2 * NPROBES, err,
+                           errlen) < 0)
     return -1;
+  for (size_t i = 0; i < NPROBES; i++)
+    if (offs[i])
+      offs[i] = cheap_probe_point(b->target, offs[i], sizes[i], offs[NPROBES + i]);
   for (size_t i = 0; i < NREQUIRED; i++)
     if (!offs[i]) {
       snprintf(err, errlen, "%s has no symbol %s: cannot follow its event loop",
@@ -479,9 +487,6 @@ static int attach_libuv(ls_bpf *b, char *err, size_t errlen) {
       return -1;
     }
   }
-  /* Two more hits per poll: worth it from the callbacks level up. */
-  if (b->o.level >= LS_BPF_CALLBACKS)
-    attach_epoll(b);
   return b->multi ? link_batches(b, err, errlen) : 0;
 }
 
@@ -695,7 +700,8 @@ int ls_bpf_open(ls_bpf **bp, const ls_bpf_opts *opts, ls_writer *w, char *err,
     goto fail;
   ls__conv_opts co = {
     .w = w, .tgid = (uint32_t)b->o.pid, .threshold_ns = opts->threshold_ns,
-    .lateness = ls__uv.known, .log = log_conv, .log_ctx = b,
+    .lateness = ls__uv.known, .poll_events = opts->level >= LS_BPF_CALLBACKS,
+    .log = log_conv, .log_ctx = b,
   };
   const char *base = strrchr(exe, '/');
   ls_writer_process_name(w, (uint64_t)b->o.pid, base ? base + 1 : exe);

@@ -43,7 +43,7 @@ static Elf *elf_open(const char *path, int *fd, char *err, size_t errlen) {
 /* One symbol table: fills offsets still 0 for names found there. */
 static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
                         const char *const *names, uint64_t *offsets,
-                        size_t n) {
+                        uint64_t *sizes, size_t n) {
   Elf_Data *data = elf_getdata(scn, NULL);
   if (!data || !sh->sh_entsize)
     return;
@@ -63,32 +63,46 @@ static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
        * plus the section's place in the file. */
       GElf_Shdr text;
       Elf_Scn *in = elf_getscn(e, sym.st_shndx);
-      if (in && gelf_getshdr(in, &text))
+      if (in && gelf_getshdr(in, &text)) {
         offsets[k] = sym.st_value - text.sh_addr + text.sh_offset;
+        if (sizes)
+          sizes[k] = sym.st_size;
+      }
     }
   }
 }
 
 int ls__elf_func_offsets(const char *path, const char *const *names,
-                         uint64_t *offsets, size_t n, char *err,
-                         size_t errlen) {
+                         uint64_t *offsets, uint64_t *sizes, size_t n,
+                         char *err, size_t errlen) {
   int fd;
   Elf *e = elf_open(path, &fd, err, errlen);
   if (!e)
     return -1;
   memset(offsets, 0, n * sizeof(*offsets));
+  if (sizes)
+    memset(sizes, 0, n * sizeof(*sizes));
   for (int pass = 0; pass < 2; pass++) {
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(e, scn))) {
       GElf_Shdr sh;
       if (gelf_getshdr(scn, &sh) &&
           sh.sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM))
-        scan_symtab(e, scn, &sh, names, offsets, n);
+        scan_symtab(e, scn, &sh, names, offsets, sizes, n);
     }
   }
   elf_end(e);
   close(fd);
   return 0;
+}
+
+int ls__elf_read(const char *path, uint64_t off, void *buf, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = pread(fd, buf, len, (off_t)off);
+  close(fd);
+  return n == (ssize_t)len ? 0 : -1;
 }
 
 bool ls__elf_has_usdt(const char *path, const char *provider) {
