@@ -240,13 +240,13 @@ static int run(ls_loop *loop, ls_run_mode mode) {
   bool alive = ls_loop_alive(loop);
   if (!alive)
     ls_update_time(loop);
-  /* Node runs due timers once before the first iteration. In the trace it
-   * is iteration 0, so every phase slice nests in an iteration. */
+  /* Node runs due timers once before the first iteration (libuv's
+   * backwards-compatibility run). The trace shows it as it is: a timers
+   * phase outside any iteration, so iteration slices count what libuv
+   * counts. */
   if (mode == LS_RUN_DEFAULT && alive && !loop->stop_flag) {
-    LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", 0, 0);
     ls_update_time(loop);
     run_timers_phase(loop);
-    LS_TRACE_END(LS_CAT_LOOP, "iteration", 0);
   }
   while (alive && !loop->stop_flag) {
     uint64_t n = ++loop->iteration;
