@@ -232,22 +232,24 @@ static bool each_mapped_file(pid_t pid, bool (*fn)(const char *path, void *ctx),
 }
 
 /* Each keeps the path of the first file that has it in out (PATH_MAX). */
-static bool file_has_usdt(const char *path, void *out) {
-  if (!ls__elf_has_usdt(path, "loopscope"))
+static bool keep_path(void *out, const char *path) {
+  size_t n = strlen(path);
+  if (n >= PATH_MAX) /* unusable as a uprobe target anyway */
     return false;
-  snprintf(out, PATH_MAX, "%s", path);
+  memcpy(out, path, n + 1);
   return true;
+}
+
+static bool file_has_usdt(const char *path, void *out) {
+  return ls__elf_has_usdt(path, "loopscope") && keep_path(out, path);
 }
 
 static bool file_has_libuv(const char *path, void *out) {
   static const char *const names[] = {"uv_run"};
   uint64_t off;
   char err[256];
-  if (ls__elf_func_offsets(path, names, &off, NULL, 1, err, sizeof(err)) < 0 ||
-      !off)
-    return false;
-  snprintf(out, PATH_MAX, "%s", path);
-  return true;
+  return ls__elf_func_offsets(path, names, &off, NULL, 1, err, sizeof(err)) == 0 &&
+         off && keep_path(out, path);
 }
 
 /* Calls fn on the files the target has (or will have, when it has not
