@@ -216,13 +216,14 @@ Test(timer, timer_armed_in_a_timer_never_fires_in_the_same_pass) {
 }
 
 /* Lists of different delays run by expiry, whatever the order they were
- * created in (delays 2 ms apart, so a ms tick during setup cannot tie). */
+ * created in (delays 10 ms apart: even under valgrind the setup takes less,
+ * so no later list can expire first). */
 Test(timer, lists_run_by_expiry) {
   static ls_timer t[10];
   static char tags[10][2];
   for (int i = 9; i >= 0; i--) {
     tags[i][0] = (char)('0' + i);
-    arm(&t[i], tags[i], 2 + 2 * i);
+    arm(&t[i], tags[i], 10 + 10 * i);
   }
   ls_run(&loop, LS_RUN_DEFAULT);
   cr_expect_str_eq(order, "0123456789");
