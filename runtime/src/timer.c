@@ -370,18 +370,22 @@ static int64_t process_timers(ls_loop *loop, uint64_t now) {
   return 0;
 }
 
-/* Node's RunTimers(): the single libuv timer fired. */
+/* Node's RunTimers(): the single libuv timer fired. The ticks and microtasks
+ * left by the last list drain after the timer is re-armed, as they do when
+ * Node's InternalCallbackScope closes at the end of RunTimers: a timer armed
+ * from them then sees the re-armed expiry, and re-arms earlier if it is due
+ * sooner, instead of being overwritten by it. */
 void ls__run_timers(ls_loop *loop) {
   if (!loop->timer_active || loop->timer_due > loop->time)
     return;
   loop->timer_active = false;
   int64_t next = process_timers(loop, fresh_now(loop));
-  ls_drain_microtasks(loop);
   if (next != 0 && !loop->failed) {
     int64_t expiry = next > 0 ? next : -next;
     int64_t duration = expiry - (int64_t)loop->time;
     schedule_timer(loop, duration > 0 ? (uint64_t)duration : 1);
   }
+  ls_drain_microtasks(loop);
 }
 
 int ls__timer_timeout(const ls_loop *loop) {

@@ -229,3 +229,39 @@ Test(timer, lists_run_by_expiry) {
   cr_expect_str_eq(order, "0123456789");
   cr_expect_eq(loop.timer_heap_len, 0);
 }
+
+/* A timer armed from the microtasks that follow the timers phase must not be
+ * pushed back to the next timer already armed (Node drains them after it
+ * re-arms its single libuv timer). The far timer is 1 s away, so the check
+ * below only fails if the near one waited for it. */
+static ls_timer near_timer, far_timer;
+static uint64_t near_fired_at;
+
+static void near_fired(ls_timer *t) {
+  near_fired_at = ls_now(t->loop);
+  ls_clear_timer(&far_timer);
+}
+
+static void arm_near(void *arg) {
+  (void)arg;
+  cr_assert_eq(ls_set_timeout(&near_timer, near_fired, 2), 0);
+}
+
+static void queue_arm_near(ls_timer *t) {
+  cr_assert_eq(ls_queue_microtask(t->loop, arm_near, NULL), 0);
+}
+
+Test(timer, armed_from_microtask_after_timers_keeps_its_expiry) {
+  ls_timer first;
+  cr_assert_eq(ls_timer_init(&loop, &first), 0);
+  cr_assert_eq(ls_timer_init(&loop, &near_timer), 0);
+  cr_assert_eq(ls_timer_init(&loop, &far_timer), 0);
+  cr_assert_eq(ls_set_timeout(&first, queue_arm_near, 2), 0);
+  cr_assert_eq(ls_set_timeout(&far_timer, record, 1000), 0);
+  uint64_t start = ls_now(&loop);
+  ls_run(&loop, LS_RUN_DEFAULT);
+  cr_expect_neq(near_fired_at, 0);
+  cr_expect_lt(near_fired_at - start, 1000, "fired after %llu ms",
+               (unsigned long long)(near_fired_at - start));
+  cr_expect_eq(fired, 0); /* the far timer was cleared before it was due */
+}
