@@ -125,11 +125,14 @@ static void after_work(ls_loop *loop, ls_work *req) {
   loop->active_reqs--;
   if (loop->failed)
     return;
+  /* The callback may free req (libuv allows it for fs requests): nothing
+   * after it reads req. */
   const char *label = req->label ? req->label : "work";
+  ls_kind kind = req->kind;
   uint64_t prev =
-      ls__cb_enter(loop, req->kind, label, req->async_id, req->trigger_id);
+      ls__cb_enter(loop, kind, label, req->async_id, req->trigger_id);
   req->after_cb(req, req->status);
-  ls__cb_leave(loop, req->kind, label, prev);
+  ls__cb_leave(loop, kind, label, prev);
   ls_drain_microtasks(loop);
 }
 

@@ -212,3 +212,24 @@ Test(fs, size_from_environment_and_cancel) {
   ls_run(&loop, LS_RUN_DEFAULT);
   cr_expect_eq(cancel_status, LS_ECANCELED);
 }
+
+/* A request on the heap may be freed in its own callback, as in libuv: the
+ * loop must not touch it afterwards (ASan and valgrind see it if it does). */
+static int freed;
+
+static void free_in_callback(ls_fs *r) {
+  cr_expect_eq(r->result, 0);
+  ls_fs_cleanup(r);
+  free(r);
+  freed++;
+}
+
+Test(fs, request_freed_in_its_callback) {
+  for (int i = 0; i < 4; i++) {
+    ls_fs *r = calloc(1, sizeof(*r));
+    cr_assert_not_null(r);
+    cr_assert_eq(ls_fs_stat(&loop, r, "/", free_in_callback), 0);
+  }
+  ls_run(&loop, LS_RUN_DEFAULT);
+  cr_expect_eq(freed, 4);
+}
