@@ -13,7 +13,9 @@
  * ls_timer is caller-owned and reusable: ls_timer_init once, then arm it
  * with ls_set_timeout / ls_set_interval (LS_EBUSY while it waits to fire;
  * its own callback may arm it again, as a new timer). A timer is not a
- * handle and needs no close.
+ * handle and needs no close, but the loop reads the struct after its
+ * callback returns (to re-arm an interval, or to retire a fired timeout), so
+ * free it only outside its own callback.
  */
 #ifndef LOOPSCOPE_TIMER_H
 #define LOOPSCOPE_TIMER_H
