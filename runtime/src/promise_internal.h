@@ -21,7 +21,6 @@ struct ls_promise {
   bool locked;     /* resolve/reject already called ("already resolved") */
   bool handled;    /* a reaction was attached ([[PromiseIsHandled]]) */
   bool in_pending; /* on rt->pending: rejected, unhandled, not checked yet */
-  bool with_feeder; /* allocated with the reaction that settles it (then) */
   bool reported;   /* unhandled reported; a later handler is "late" */
   ls_loop *loop;
   ls__promise_rt *rt;
