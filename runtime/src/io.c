@@ -165,7 +165,8 @@ int ls__io_poll(ls_loop *loop, int timeout) {
   for (;;) {
     uint64_t wait_start = LS_TRACE_ON() && timeout != 0 ? ls__hrtime() : 0;
     int nfds = epoll_wait(loop->backend_fd, events, MAX_EVENTS, timeout);
-    int saved_errno = errno;
+    /* errno is read only when the wait failed: it is a call per poll. */
+    int saved_errno = nfds < 0 ? errno : 0;
     ls_update_time(loop);
     if (wait_start)
       loop->idle_ns += ls__hrtime() - wait_start;

@@ -8,10 +8,29 @@
 #include <unistd.h>
 
 
-uint64_t ls__hrtime(void) {
+/* Exported functions called from inside the shared library go through the
+ * PLT and are never inlined: the clock (read once per setTimeout) and the
+ * liveness test (twice per iteration) have inline bodies for the loop's own
+ * use. */
+static inline uint64_t hrtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ls__hrtime(void) { return hrtime(); }
+
+static inline void update_time(ls_loop *loop) {
+  loop->time = hrtime() / 1000000u;
+}
+
+/* Node keeps the loop alive through its timer handle while a ref'd timer is
+ * armed, and through an idle handle while a ref'd immediate is queued. */
+static inline bool loop_alive(const ls_loop *loop) {
+  return loop->active_handles > 0 || loop->active_reqs > 0 ||
+         loop->closing_handles != NULL ||
+         (loop->timer_active && loop->timer_refcount > 0) ||
+         loop->immediate_refcount > 0;
 }
 
 int ls_loop_init(ls_loop *loop) {
@@ -86,7 +105,7 @@ ls_loop *ls_default_loop(void) {
 
 uint64_t ls_now(const ls_loop *loop) { return loop->time; }
 
-void ls_update_time(ls_loop *loop) { loop->time = ls__hrtime() / 1000000u; }
+void ls_update_time(ls_loop *loop) { update_time(loop); }
 
 uint64_t ls_new_async_id(ls_loop *loop) { return ++loop->async_id_counter; }
 
@@ -104,14 +123,7 @@ void ls_loop_fail(ls_loop *loop, int exit_code) {
 
 int ls_loop_exit_code(const ls_loop *loop) { return loop->exit_code; }
 
-/* Node keeps the loop alive through its timer handle while a ref'd timer is
- * armed, and through an idle handle while a ref'd immediate is queued. */
-bool ls_loop_alive(const ls_loop *loop) {
-  return loop->active_handles > 0 || loop->active_reqs > 0 ||
-         loop->closing_handles != NULL ||
-         (loop->timer_active && loop->timer_refcount > 0) ||
-         loop->immediate_refcount > 0;
-}
+bool ls_loop_alive(const ls_loop *loop) { return loop_alive(loop); }
 
 static int add_hook(ls__exit_hook *hooks, unsigned *n, ls_exit_cb cb,
                     void *arg) {
@@ -138,7 +150,7 @@ int ls_loop_on_exit(ls_loop *loop, ls_exit_cb cb, void *arg) {
 static int backend_timeout(const ls_loop *loop) {
   if (loop->stop_flag)
     return 0;
-  if (!ls_loop_alive(loop))
+  if (!loop_alive(loop))
     return 0;
   if (!ls__queue_empty(&loop->pending_queue) ||
       !ls__queue_empty(&loop->idle_handles) || loop->immediate_refcount > 0 ||
@@ -214,7 +226,7 @@ static void run_close_phase(ls_loop *loop) {
 /* Event-loop utilisation of the iteration that just ended: the share of it
  * not spent blocked in epoll_wait. Only measured while tracing. */
 static void update_utilisation(ls_loop *loop, uint64_t iteration_start) {
-  uint64_t total = ls__hrtime() - iteration_start;
+  uint64_t total = hrtime() - iteration_start;
   if (total == 0)
     return;
   uint64_t busy = total > loop->idle_ns ? total - loop->idle_ns : 0;
@@ -237,21 +249,21 @@ int ls_run(ls_loop *loop, ls_run_mode mode) {
 
 static int run(ls_loop *loop, ls_run_mode mode) {
   ls_drain_microtasks(loop);
-  bool alive = ls_loop_alive(loop);
+  bool alive = loop_alive(loop);
   if (!alive)
-    ls_update_time(loop);
+    update_time(loop);
   /* Node runs due timers once before the first iteration (libuv's
    * backwards-compatibility run). The trace shows it as it is: a timers
    * phase outside any iteration, so iteration slices count what libuv
    * counts. */
   if (mode == LS_RUN_DEFAULT && alive && !loop->stop_flag) {
-    ls_update_time(loop);
+    update_time(loop);
     run_timers_phase(loop);
   }
   while (alive && !loop->stop_flag) {
     uint64_t n = ++loop->iteration;
     LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", n, 0);
-    uint64_t iteration_start = LS_TRACE_ON() ? ls__hrtime() : 0;
+    uint64_t iteration_start = LS_TRACE_ON() ? hrtime() : 0;
     loop->idle_ns = 0;
     bool can_sleep = ls__queue_empty(&loop->pending_queue) &&
                      ls__queue_empty(&loop->idle_handles);
@@ -265,9 +277,9 @@ static int run(ls_loop *loop, ls_run_mode mode) {
     run_pending_after_poll(loop);
     run_check_phase(loop);
     run_close_phase(loop);
-    ls_update_time(loop);
+    update_time(loop);
     run_timers_phase(loop);
-    alive = ls_loop_alive(loop);
+    alive = loop_alive(loop);
     if (LS_TRACE_ON() && iteration_start)
       update_utilisation(loop, iteration_start);
     LS_TRACE_END(LS_CAT_LOOP, "iteration", 0);

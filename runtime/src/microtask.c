@@ -25,27 +25,37 @@ static ls_job *pop(ls_job **head, ls_job **tail) {
   return job;
 }
 
-static void stamp(ls_loop *loop, ls_job *job, const char *default_label) {
+/* The id is taken here rather than through ls_new_async_id(): a call to an
+ * exported function from inside the shared library goes through the PLT and
+ * is never inlined, and this runs once per tick. */
+static inline void stamp(ls_loop *loop, ls_job *job,
+                         const char *default_label) {
   if (!job->label)
     job->label = default_label;
   if (!job->async_id)
-    job->async_id = ls_new_async_id(loop);
+    job->async_id = ++loop->async_id_counter;
   if (!job->trigger_id)
     job->trigger_id = loop->current_async_id;
   ls__trace_sched(job->label, job->async_id, 0);
 }
 
-void ls_queue_job(ls_loop *loop, ls_job *job) {
+/* The bodies of ls_queue_job / ls_queue_tick_job, inlined into the
+ * wrappers below for the same reason. */
+static inline void queue_micro(ls_loop *loop, ls_job *job) {
   stamp(loop, job, "queueMicrotask");
   push(&loop->micro_head, &loop->micro_tail, job);
   loop->micro_count++;
 }
 
-void ls_queue_tick_job(ls_loop *loop, ls_job *job) {
+static inline void queue_tick(ls_loop *loop, ls_job *job) {
   stamp(loop, job, "nextTick");
   push(&loop->tick_head, &loop->tick_tail, job);
   loop->tick_count++;
 }
+
+void ls_queue_job(ls_loop *loop, ls_job *job) { queue_micro(loop, job); }
+
+void ls_queue_tick_job(ls_loop *loop, ls_job *job) { queue_tick(loop, job); }
 
 /* The wrapper goes back to the free list before the callback runs, so a
  * callback that queues the next link of a chain reuses it. */
@@ -82,7 +92,7 @@ int ls_queue_microtask(ls_loop *loop, ls_task_cb cb, void *arg) {
   ls__task *task = task_new(loop, cb, arg, "queueMicrotask");
   if (!task)
     return LS_ENOMEM;
-  ls_queue_job(loop, &task->job);
+  queue_micro(loop, &task->job);
   return 0;
 }
 
@@ -92,7 +102,7 @@ int ls_next_tick(ls_loop *loop, ls_task_cb cb, void *arg) {
   ls__task *task = task_new(loop, cb, arg, "nextTick");
   if (!task)
     return LS_ENOMEM;
-  ls_queue_tick_job(loop, &task->job);
+  queue_tick(loop, &task->job);
   return 0;
 }
 

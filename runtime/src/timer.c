@@ -15,6 +15,12 @@
 
 #define NOT_IN_HEAP UINT32_MAX
 
+/* ls_new_async_id() without the PLT call an exported function costs from
+ * inside the shared library: one per setTimeout. */
+static inline uint64_t new_async_id(ls_loop *loop) {
+  return ++loop->async_id_counter;
+}
+
 /* getLibuvNow(): Node refreshes the loop clock whenever it reads it. */
 static uint64_t fresh_now(ls_loop *loop) {
   ls_update_time(loop);
@@ -213,7 +219,7 @@ static int arm(ls_timer *t, ls_timer_cb cb, double delay_ms, bool repeat) {
   t->idle_timeout = (int64_t)msecs;
   t->repeat = repeat ? (uint32_t)msecs : 0;
   t->destroyed = false;
-  t->async_id = ls_new_async_id(loop);
+  t->async_id = new_async_id(loop);
   t->trigger_id = loop->current_async_id;
   loop->timer_count++;
   if (t->refed)
@@ -236,12 +242,19 @@ void ls_clear_timer(ls_timer *t) {
     return;
   ls_loop *loop = t->loop;
   t->destroyed = true;
+  ls__queue *only_in_list = NULL;
+  if (t->node.next != &t->node && t->node.next == t->node.prev)
+    only_in_list = t->node.next;
   ls__queue_remove(&t->node);
   loop->timer_count--;
   if (t->refed) {
     /* Node only retires lists of ref'd timers: unref'd ones (sockets'
-     * timeouts) are likely to be re-created at once. */
-    ls__timer_list *list = *map_slot(loop, (uint64_t)t->idle_timeout);
+     * timeouts) are likely to be re-created at once. A timer that was its
+     * list's only one points at the list head: no map lookup needed (a
+     * list holding a timer is always the one mapped for its delay). */
+    ls__timer_list *list =
+        only_in_list ? ls__queue_data(only_in_list, ls__timer_list, timers)
+                     : *map_slot(loop, (uint64_t)t->idle_timeout);
     if (list && ls__queue_empty(&list->timers))
       list_retire(loop, list);
     loop->timer_refcount--;
@@ -261,7 +274,7 @@ int ls_timer_refresh(ls_timer *t) {
     return err;
   if (t->destroyed) {
     t->destroyed = false;
-    t->async_id = ls_new_async_id(loop);
+    t->async_id = new_async_id(loop);
     t->trigger_id = loop->current_async_id;
     loop->timer_count++;
     if (t->refed)
