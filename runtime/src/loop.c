@@ -159,42 +159,52 @@ static int backend_timeout(const ls_loop *loop) {
   return ls__timer_timeout(loop);
 }
 
-/* Each phase is one call; this wrapper puts its slice in the trace. */
-static void phase_begin(ls_phase p) {
+/* Each phase is one call; this wrapper puts its slice in the trace. The
+ * wrappers are inlined into run() so the probes' arguments and the trace
+ * flag are loaded once per iteration instead of once per phase; a phase
+ * whose queue is empty costs its slice only, not a call into the runner
+ * (each of them is an exported symbol, reached through the PLT). */
+#define LS__PHASE_FN static inline __attribute__((always_inline)) void
+
+LS__PHASE_FN phase_begin(ls_phase p) {
   LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[p], 0, 0);
 }
 
-static void phase_end(ls_loop *loop, ls_phase p) {
+LS__PHASE_FN phase_end(ls_loop *loop, ls_phase p) {
   LS_TRACE_END(LS_CAT_PHASE, ls_phase_names[p], 0);
   if (LS_TRACE_ON())
     ls__trace_counters(loop);
 }
 
-static void run_timers_phase(ls_loop *loop) {
+LS__PHASE_FN run_timers_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_TIMERS);
-  ls__run_timers(loop);
+  if (loop->timer_active && loop->timer_due <= loop->time)
+    ls__run_timers(loop);
   phase_end(loop, LS_PHASE_TIMERS);
 }
 
-static void run_pending_phase(ls_loop *loop) {
+LS__PHASE_FN run_pending_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_PENDING);
-  ls__run_pending(loop);
+  if (!ls__queue_empty(&loop->pending_queue))
+    ls__run_pending(loop);
   phase_end(loop, LS_PHASE_PENDING);
 }
 
-static void run_idle_phase(ls_loop *loop) {
+LS__PHASE_FN run_idle_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_IDLE);
-  ls__run_idle(loop);
+  if (!ls__queue_empty(&loop->idle_handles))
+    ls__run_idle(loop);
   phase_end(loop, LS_PHASE_IDLE);
 }
 
-static void run_prepare_phase(ls_loop *loop) {
+LS__PHASE_FN run_prepare_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_PREPARE);
-  ls__run_prepare(loop);
+  if (!ls__queue_empty(&loop->prepare_handles))
+    ls__run_prepare(loop);
   phase_end(loop, LS_PHASE_PREPARE);
 }
 
-static void run_poll_phase(ls_loop *loop, int timeout) {
+LS__PHASE_FN run_poll_phase(ls_loop *loop, int timeout) {
   LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_POLL], 0,
                  (uint64_t)(int64_t)timeout);
   int events = ls__io_poll(loop, timeout);
@@ -205,21 +215,24 @@ static void run_poll_phase(ls_loop *loop, int timeout) {
 
 /* Completions deferred while polling (a write finished, a connect failed at
  * once) run right after poll; bounded so a busy peer cannot pin us here. */
-static void run_pending_after_poll(ls_loop *loop) {
+LS__PHASE_FN run_pending_after_poll(ls_loop *loop) {
   for (int i = 0; i < 8 && !ls__queue_empty(&loop->pending_queue); i++)
     run_pending_phase(loop);
 }
 
-static void run_check_phase(ls_loop *loop) {
+LS__PHASE_FN run_check_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_CHECK);
-  ls__run_check(loop);
-  ls__run_immediates(loop);
+  if (!ls__queue_empty(&loop->check_handles))
+    ls__run_check(loop);
+  if (!ls__queue_empty(&loop->immediate_queue))
+    ls__run_immediates(loop);
   phase_end(loop, LS_PHASE_CHECK);
 }
 
-static void run_close_phase(ls_loop *loop) {
+LS__PHASE_FN run_close_phase(ls_loop *loop) {
   phase_begin(LS_PHASE_CLOSE);
-  ls__run_closing_handles(loop);
+  if (loop->closing_handles)
+    ls__run_closing_handles(loop);
   phase_end(loop, LS_PHASE_CLOSE);
 }
 
