@@ -32,22 +32,16 @@ enum { LS__CHUNK = 32 * 1024 };
 typedef struct slab_obj {
   struct slab_obj *next;
 } slab_obj;
-typedef struct slab_pool slab_pool;
-typedef struct slab_chunk {
-  slab_pool *pool;
-  struct slab_chunk *prev, *next; /* on pool->partial, if listed */
-  slab_obj *free;                 /* freed objects of this chunk */
-  char *bump;                     /* never used yet: from here to the end */
+struct ls__slab_chunk {
+  ls__slab_pool *pool;
+  ls__slab_chunk *prev, *next; /* on pool->partial, if listed */
+  slab_obj *free;              /* freed objects of this chunk */
+  char *bump;                  /* never used yet: from here to the end */
   unsigned live;
   bool listed;
-} slab_chunk;
-struct slab_pool {
-  size_t size;
-  slab_chunk *cur;     /* allocations come from here */
-  slab_chunk *partial; /* other chunks with free room */
 };
-static LS__TLS slab_pool promise_pool = {.size = sizeof(ls_promise)};
-static LS__TLS slab_pool reaction_pool = {.size = sizeof(ls__reaction)};
+static LS__TLS ls__slab_pool promise_pool = {.size = sizeof(ls_promise)};
+static LS__TLS ls__slab_pool reaction_pool = {.size = sizeof(ls__reaction)};
 
 /* A then's derived promise and the reaction that will settle it, in one
  * allocation: a 1M-link chain makes 1M of each up front. */
@@ -55,10 +49,10 @@ typedef struct {
   ls_promise p; /* first: freeing the promise frees the block */
   ls__reaction r;
 } then_block;
-static LS__TLS slab_pool block_pool = {.size = sizeof(then_block)};
+static LS__TLS ls__slab_pool block_pool = {.size = sizeof(then_block)};
 
 #ifndef LS_SANITIZE
-static void partial_unlink(slab_pool *pool, slab_chunk *c) {
+static void partial_unlink(ls__slab_pool *pool, ls__slab_chunk *c) {
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -69,8 +63,8 @@ static void partial_unlink(slab_pool *pool, slab_chunk *c) {
 }
 
 /* Makes pool->cur a chunk with room: a partial one, else a new one. */
-static slab_chunk *slab_refill(slab_pool *pool) {
-  slab_chunk *c = pool->partial;
+static ls__slab_chunk *slab_refill(ls__slab_pool *pool) {
+  ls__slab_chunk *c = pool->partial;
   if (c) {
     partial_unlink(pool, c);
   } else {
@@ -88,9 +82,9 @@ static slab_chunk *slab_refill(slab_pool *pool) {
 }
 #endif
 
-static void *slab_get(slab_pool *pool) {
+void *ls__slab_get(ls__slab_pool *pool) {
 #ifndef LS_SANITIZE
-  slab_chunk *c = pool->cur;
+  ls__slab_chunk *c = pool->cur;
   void *obj;
   for (;;) {
     if (c && c->free) {
@@ -112,10 +106,10 @@ static void *slab_get(slab_pool *pool) {
 #endif
 }
 
-static void slab_put(void *obj) {
+void ls__slab_put(void *obj) {
 #ifndef LS_SANITIZE
-  slab_chunk *c = (slab_chunk *)((uintptr_t)obj & ~(uintptr_t)(LS__CHUNK - 1));
-  slab_pool *pool = c->pool;
+  ls__slab_chunk *c = (ls__slab_chunk *)((uintptr_t)obj & ~(uintptr_t)(LS__CHUNK - 1));
+  ls__slab_pool *pool = c->pool;
   slab_obj *o = obj;
   o->next = c->free;
   c->free = o;
@@ -154,7 +148,7 @@ static void promise_init(ls_promise *p, ls_loop *loop, uint64_t parent) {
 }
 
 ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
-  ls_promise *p = slab_get(&promise_pool);
+  ls_promise *p = ls__slab_get(&promise_pool);
   promise_init(p, loop, parent);
   return p;
 }
@@ -171,7 +165,7 @@ static void reaction_free(ls__reaction *r) {
   void *arg = r->arg;
   ls_value_drop(r->thenable);
   if (r->storage == LS__R_HEAP)
-    slab_put(r);
+    ls__slab_put(r);
   if (source)
     ls_promise_unref(source);
   if (arg_free)
@@ -199,7 +193,7 @@ static void promise_free(ls_promise *p) {
     r = next;
   }
   ls_value_drop(p->result);
-  slab_put(p);
+  ls__slab_put(p);
 }
 
 void ls_promise_unref(ls_promise *p) {
@@ -228,7 +222,7 @@ void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage) {
 }
 
 ls__reaction *ls__reaction_new(void) {
-  ls__reaction *r = slab_get(&reaction_pool);
+  ls__reaction *r = ls__slab_get(&reaction_pool);
   ls__reaction_init(r, LS__R_HEAP);
   return r;
 }
@@ -435,7 +429,7 @@ void ls_reject(ls_promise *p, ls_value reason) {
 static ls_promise *then_labelled(ls_promise *p, ls_promise_cb on_fulfilled,
                                  ls_promise_cb on_rejected, void *arg,
                                  void (*arg_free)(void *), const char *label) {
-  then_block *b = slab_get(&block_pool);
+  then_block *b = ls__slab_get(&block_pool);
   ls_promise *d = &b->p;
   promise_init(d, p->loop, p->id);
   ls__reaction *r = &b->r;

@@ -15,6 +15,9 @@ typedef struct ls__async {
   void *arg;
   ls_coro *co;
   ls_value resumed_with; /* set by the reaction before it resumes us */
+  /* Resumed by its own plain-value await job, straight from the drain:
+   * when this coroutine yields, the drain runs the next microtask. */
+  bool from_drain;
   /* The reaction of the current await: one await at a time per async
    * function, so it lives here instead of being allocated per await. */
   ls__reaction reaction;
@@ -27,8 +30,9 @@ bool ls_in_async(void) { return current_async != NULL; }
 
 /* Resumes co and frees it if it returned. Nothing on co's stack may be
  * touched afterwards: it may be gone. */
-static void run(ls__async *a) {
+static void run(ls__async *a, bool from_drain) {
   ls_coro *co = a->co;
+  a->from_drain = from_drain;
   ls__async *outer = current_async;
   current_async = a;
   ls_coro_resume(co);
@@ -61,21 +65,21 @@ ls_promise *ls_async(ls_loop *loop, ls_async_fn fn, void *arg) {
   }
   /* body copies init before its first await, so init may live here. */
   ls__async starter = {.co = co};
-  run(&starter);
+  run(&starter, false);
   return p;
 }
 
 static ls_value resume_fulfilled(ls_value v, void *arg) {
   ls__async *a = arg;
   a->resumed_with = ls_value_ref(v);
-  run(a);
+  run(a, false);
   return ls_undefined();
 }
 
 static ls_value resume_rejected(ls_value v, void *arg) {
   ls__async *a = arg;
   a->resumed_with = ls_throw(ls_value_ref(v));
-  run(a);
+  run(a, false);
   return ls_undefined();
 }
 
@@ -122,7 +126,7 @@ ls_value ls_await(ls_promise *p) {
 }
 
 static void resume_plain(ls_job *job) {
-  run((ls__async *)((char *)job - offsetof(ls__async, reaction.job)));
+  run((ls__async *)((char *)job - offsetof(ls__async, reaction.job)), true);
 }
 
 ls_value ls_await_value(ls_value v) {
@@ -137,6 +141,28 @@ ls_value ls_await_value(ls_value v) {
    * to it, one hop. Nothing else can see that promise, so the job carries
    * the value itself. */
   a->resumed_with = ls_caught(v);
+  ls_loop *loop = a->loop;
+  if (a->from_drain && !loop->micro_head && !loop->failed && !LS_TRACE_ON()) {
+    /* The job would be the only one queued, and yielding would go straight
+     * back to the drain, which would pop it and resume us: nothing else
+     * can run in between (ticks wait for an empty microtask queue, and so
+     * does the after-microtasks hook). So run it in place, without the two
+     * switches: the same hooks (USDT probes), the same async ids, only the
+     * queue and the coroutine switches are skipped. The switches were most
+     * of an await: every return after one misses the return stack buffer.
+     * With tracing on, the job goes through the queue as before. */
+    uint64_t id = ls_new_async_id(loop);
+    uint64_t trigger = loop->current_async_id;
+    ls__trace_sched("await", id, 0);
+    uint64_t coro_id = ls_coro_id(a->co);
+    LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", coro_id);
+    ls__cb_leave(loop, LS_KIND_MICROTASK, "await", loop->current_async_id);
+    ls__cb_enter(loop, LS_KIND_MICROTASK, "await", id, trigger);
+    LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", coro_id);
+    v = a->resumed_with;
+    a->resumed_with = ls_undefined();
+    return v;
+  }
   memset(&a->reaction.job, 0, sizeof a->reaction.job);
   a->reaction.job.cb = resume_plain;
   a->reaction.job.label = "await";

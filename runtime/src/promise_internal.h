@@ -75,7 +75,18 @@ struct ls__promise_rt {
   ls_promise *late_head, *late_tail;
 };
 
-/* promise.c */
+/* promise.c: fixed-size objects from per-thread chunks (see there). A
+ * pool is a thread-local, zero but for its size; objects come zeroed and go
+ * back on the thread that made them. */
+typedef struct ls__slab_chunk ls__slab_chunk;
+typedef struct ls__slab_pool {
+  size_t size;
+  ls__slab_chunk *cur;     /* allocations come from here */
+  ls__slab_chunk *partial; /* other chunks with free room */
+} ls__slab_pool;
+void *ls__slab_get(ls__slab_pool *pool);
+void ls__slab_put(void *obj);
+
 ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent);
 /* The resolve procedure, without the "already resolved" check. */
 void ls__promise_resolve(ls_promise *p, ls_value v);
