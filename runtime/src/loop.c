@@ -8,10 +8,9 @@
 #include <unistd.h>
 
 
-/* Exported functions called from inside the shared library go through the
- * PLT and are never inlined: the clock (read once per setTimeout) and the
- * liveness test (twice per iteration) have inline bodies for the loop's own
- * use. */
+/* The clock (read once per setTimeout) and the liveness test (twice per
+ * iteration) have inline bodies for run(); the exported functions wrap
+ * them. */
 static inline uint64_t hrtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -163,7 +162,7 @@ static int backend_timeout(const ls_loop *loop) {
  * wrappers are inlined into run() so the probes' arguments and the trace
  * flag are loaded once per iteration instead of once per phase; a phase
  * whose queue is empty costs its slice only, not a call into the runner
- * (each of them is an exported symbol, reached through the PLT). */
+ * (they live in other files, so those calls are never inlined). */
 #define LS__PHASE_FN static inline __attribute__((always_inline)) void
 
 LS__PHASE_FN phase_begin(ls_phase p) {
