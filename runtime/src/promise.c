@@ -3,7 +3,6 @@
 #include "promise_internal.h"
 
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +17,17 @@ static void *must(void *p) {
 
 /* Promises and reactions are made and dropped at microtask rate, and a
  * long .then chain makes a million of them up front, so malloc was a third
- * of a chain link's cost. Each thread carves them out of 32 KiB chunks
+ * of a chain link's cost. Each thread carves them out of 64 KiB chunks
  * instead: one pool per object size, a free list per chunk, and a chunk goes
  * back to malloc as soon as its last object is freed (so a finished chain
- * does not keep its memory). The chunk of an object is found by aligning
- * its address down. Objects are freed on the thread that made them (a value
- * belongs to one loop thread). 32 KiB, not more: glibc serves a 32 KiB
- * aligned_alloc from its heap, a 64 KiB one (128 KiB with the alignment
- * slack) with mmap, and a page fault per page made the chain 3x slower.
- * Sanitizer builds use calloc / free directly so ASan still sees every use
- * after free. */
-enum { LS__CHUNK = 32 * 1024 };
+ * does not keep its memory). Each object has its chunk's address in the
+ * word before it. (Aligned chunks, found by masking the address, wasted a
+ * quarter of the memory in glibc's alignment slack, and each page costs a
+ * fault on first touch.) Objects are freed on the thread that made them (a
+ * value belongs to one loop thread). 64 KiB stays under glibc's mmap
+ * threshold, so chunks come from its heap. Sanitizer builds use calloc /
+ * free directly so ASan still sees every use after free. */
+enum { LS__CHUNK = 64 * 1024 };
 typedef struct slab_obj {
   struct slab_obj *next;
 } slab_obj;
@@ -36,10 +35,14 @@ struct ls__slab_chunk {
   ls__slab_pool *pool;
   ls__slab_chunk *prev, *next; /* on pool->partial, if listed */
   slab_obj *free;              /* freed objects of this chunk */
-  char *bump;                  /* never used yet: from here to the end */
+  char *bump, *end;            /* never used yet: [bump, end) */
   unsigned live;
   bool listed;
 };
+/* What precedes each object in a chunk. */
+typedef struct {
+  ls__slab_chunk *chunk;
+} slab_header;
 static LS__TLS ls__slab_pool promise_pool = {.size = sizeof(ls_promise)};
 static LS__TLS ls__slab_pool reaction_pool = {.size = sizeof(ls__reaction)};
 
@@ -68,11 +71,11 @@ static ls__slab_chunk *slab_refill(ls__slab_pool *pool) {
   if (c) {
     partial_unlink(pool, c);
   } else {
-    c = must(aligned_alloc(LS__CHUNK, LS__CHUNK));
+    c = must(malloc(LS__CHUNK));
     c->pool = pool;
     c->free = NULL;
-    /* objects start 64-byte aligned after the header */
-    c->bump = (char *)c + ((sizeof *c + 63) & ~(size_t)63);
+    c->bump = (char *)(c + 1);
+    c->end = (char *)c + LS__CHUNK;
     c->live = 0;
     c->listed = false;
   }
@@ -92,9 +95,12 @@ void *ls__slab_get(ls__slab_pool *pool) {
       c->free = c->free->next;
       break;
     }
-    if (c && (size_t)((char *)c + LS__CHUNK - c->bump) >= pool->size) {
-      obj = c->bump;
-      c->bump += pool->size;
+    size_t stride = sizeof(slab_header) + ((pool->size + 7) & ~(size_t)7);
+    if (c && (size_t)(c->end - c->bump) >= stride) {
+      slab_header *h = (slab_header *)c->bump;
+      h->chunk = c;
+      obj = h + 1;
+      c->bump += stride;
       break;
     }
     c = slab_refill(pool);
@@ -108,7 +114,7 @@ void *ls__slab_get(ls__slab_pool *pool) {
 
 void ls__slab_put(void *obj) {
 #ifndef LS_SANITIZE
-  ls__slab_chunk *c = (ls__slab_chunk *)((uintptr_t)obj & ~(uintptr_t)(LS__CHUNK - 1));
+  ls__slab_chunk *c = ((slab_header *)obj - 1)->chunk;
   ls__slab_pool *pool = c->pool;
   slab_obj *o = obj;
   o->next = c->free;
@@ -133,23 +139,28 @@ void ls__slab_put(void *obj) {
 #endif
 }
 
-static void trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
+/* Inlined: as a call it cost more than the disabled hook it wraps. */
+static inline __attribute__((always_inline)) void
+trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
   LS_TRACE_INSTANT(LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
 }
 
-static void promise_init(ls_promise *p, ls_loop *loop, uint64_t parent) {
+/* rt: the loop's promise state, which a derived promise takes from its
+ * parent instead of looking it up. */
+static void promise_init(ls_promise *p, ls_loop *loop, ls__promise_rt *rt,
+                         uint64_t parent) {
   p->h.refs = 1;
   p->state = LS_PENDING;
   p->loop = loop;
-  p->rt = ls__promise_rt_get(loop);
-  p->id = ls_new_async_id(loop);
+  p->rt = rt;
+  p->id = ++loop->async_id_counter; /* ls_new_async_id, without the PLT hop */
   p->result = ls_undefined();
   trace_ev(p, LS_PROMISE_CREATED, parent);
 }
 
 ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
   ls_promise *p = ls__slab_get(&promise_pool);
-  promise_init(p, loop, parent);
+  promise_init(p, loop, ls__promise_rt_get(loop), parent);
   return p;
 }
 
@@ -431,7 +442,7 @@ static ls_promise *then_labelled(ls_promise *p, ls_promise_cb on_fulfilled,
                                  void (*arg_free)(void *), const char *label) {
   then_block *b = ls__slab_get(&block_pool);
   ls_promise *d = &b->p;
-  promise_init(d, p->loop, p->id);
+  promise_init(d, p->loop, p->rt, p->id);
   ls__reaction *r = &b->r;
   ls__reaction_init(r, LS__R_IN_PROMISE);
   r->job.label = label;

@@ -151,7 +151,7 @@ ls_value ls_await_value(ls_value v) {
      * queue and the coroutine switches are skipped. The switches were most
      * of an await: every return after one misses the return stack buffer.
      * With tracing on, the job goes through the queue as before. */
-    uint64_t id = ls_new_async_id(loop);
+    uint64_t id = ++loop->async_id_counter; /* as ls_queue_job stamps it */
     uint64_t trigger = loop->current_async_id;
     ls__trace_sched("await", id, 0);
     uint64_t coro_id = ls_coro_id(a->co);
