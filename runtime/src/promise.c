@@ -174,7 +174,8 @@ static void reaction_free(ls__reaction *r) {
   ls_promise *source = r->source, *derived = r->derived;
   void (*arg_free)(void *) = r->arg_free;
   void *arg = r->arg;
-  ls_value_drop(r->thenable);
+  if (r->kind == LS__R_FOREIGN)
+    ls_value_drop(r->thenable);
   if (r->storage == LS__R_HEAP)
     ls__slab_put(r);
   if (source)

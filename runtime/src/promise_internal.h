@@ -52,13 +52,19 @@ struct ls__reaction {
   ls_job job;
   ls__reaction *next; /* in the source's reaction list */
   ls__reaction_kind kind;
+  ls__reaction_storage storage;
   ls_promise *source;  /* counted reference only while queued */
   ls_promise *derived; /* counted reference; NULL: outcome dropped */
-  ls_promise_cb on_fulfilled, on_rejected; /* NULL: pass through */
+  /* A foreign thenable's reaction has no callbacks: sharing their room
+   * keeps a 1M-link chain 16 MB smaller. */
+  union {
+    struct {
+      ls_promise_cb on_fulfilled, on_rejected; /* NULL: pass through */
+    };
+    ls_value thenable; /* LS__R_FOREIGN: the thenable (counted) */
+  };
   void *arg;
   void (*arg_free)(void *arg); /* after the run, or when discarded */
-  ls__reaction_storage storage;
-  ls_value thenable; /* LS__R_FOREIGN: the thenable (counted) */
 };
 
 struct ls__promise_rt {
