@@ -297,7 +297,7 @@ void ls__promise_resolve(ls_promise *p, ls_value v) {
     ls_queue_job(p->loop, &r->job);
     return;
   }
-  ls_promise *q = ls_as_promise(v);
+  ls_promise *q = ls__as_promise(v);
   if (!q) {
     settle(p, LS_FULFILLED, v);
     return;
@@ -407,7 +407,7 @@ ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg)
 }
 
 ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v) {
-  ls_promise *q = ls_as_promise(v);
+  ls_promise *q = ls__as_promise(v);
   if (q)
     return q; /* the value's reference is the caller's now */
   ls_promise *p = ls__promise_alloc(loop, 0);

@@ -14,6 +14,7 @@ typedef struct ls__async {
   ls_async_fn fn;
   void *arg;
   ls_coro *co;
+  uint64_t co_id; /* ls_coro_id(co), the await slices' id */
   ls_value resumed_with; /* set by the reaction before it resumes us */
   /* Resumed by its own plain-value await job, straight from the drain:
    * when this coroutine yields, the drain runs the next microtask. */
@@ -44,6 +45,7 @@ static void run(ls__async *a, bool from_drain) {
 static void body(ls_coro *co, void *init) {
   ls__async a = *(ls__async *)init;
   a.co = co;
+  a.co_id = ls_coro_id(co);
   current_async = &a;
   ls_value out = a.fn(a.arg);
   if (ls_thrown(out))
@@ -90,7 +92,7 @@ static ls__async *check_in_async(void) {
 
 /* Suspends until the reaction (or the plain job) resumes us. */
 static ls_value suspend(ls__async *a) {
-  uint64_t id = ls_coro_id(a->co);
+  uint64_t id = a->co_id;
   LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", id);
   ls_coro_yield();
   /* `a` is current again: run() set it, whoever resumed us. */
@@ -130,8 +132,9 @@ static void resume_plain(ls_job *job) {
 }
 
 ls_value ls_await_value(ls_value v) {
-  if (ls_as_promise(v))
-    return ls_await(ls_as_promise(v));
+  ls_promise *p = ls__as_promise(v);
+  if (p)
+    return ls_await(p);
   ls__async *a = check_in_async();
   if (!a) {
     ls_value_drop(v);
@@ -154,11 +157,10 @@ ls_value ls_await_value(ls_value v) {
     uint64_t id = ++loop->async_id_counter; /* as ls_queue_job stamps it */
     uint64_t trigger = loop->current_async_id;
     ls__trace_sched("await", id, 0);
-    uint64_t coro_id = ls_coro_id(a->co);
-    LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", coro_id);
+    LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", a->co_id);
     ls__cb_leave(loop, LS_KIND_MICROTASK, "await", loop->current_async_id);
     ls__cb_enter(loop, LS_KIND_MICROTASK, "await", id, trigger);
-    LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", coro_id);
+    LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", a->co_id);
     v = a->resumed_with;
     a->resumed_with = ls_undefined();
     return v;

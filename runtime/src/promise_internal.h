@@ -81,6 +81,11 @@ struct ls__promise_rt {
   ls_promise *late_head, *late_tail;
 };
 
+/* ls_as_promise, inlined: every await and every resolve asks it. */
+static inline ls_promise *ls__as_promise(ls_value v) {
+  return v.type == LS_VAL_PROMISE ? (ls_promise *)v.u.obj : NULL;
+}
+
 /* promise.c: fixed-size objects from per-thread chunks (see there). A
  * pool is a thread-local, zero but for its size; objects come zeroed and go
  * back on the thread that made them. */

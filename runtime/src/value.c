@@ -299,9 +299,7 @@ void ls_array_set(ls_value arr, size_t i, ls_value item) {
   a->items[i] = ls_caught(item);
 }
 
-ls_promise *ls_as_promise(ls_value v) {
-  return v.type == LS_VAL_PROMISE ? (ls_promise *)v.u.obj : NULL;
-}
+ls_promise *ls_as_promise(ls_value v) { return ls__as_promise(v); }
 
 bool ls_settled_fulfilled(ls_value v) {
   return v.type == LS_VAL_SETTLED && ((ls__settled *)v.u.obj)->fulfilled;
