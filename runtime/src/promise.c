@@ -25,7 +25,7 @@ static void *must(void *p) {
  * quarter of the memory in glibc's alignment slack, and each page costs a
  * fault on first touch.) Objects are freed on the thread that made them (a
  * value belongs to one loop thread). 64 KiB stays under glibc's mmap
- * threshold, so chunks come from its heap. Sanitizer builds use calloc /
+ * threshold, so chunks come from its heap. Sanitizer builds use malloc /
  * free directly so ASan still sees every use after free. */
 enum { LS__CHUNK = 64 * 1024 };
 typedef struct slab_obj {
@@ -106,9 +106,9 @@ void *ls__slab_get(ls__slab_pool *pool) {
     c = slab_refill(pool);
   }
   c->live++;
-  return memset(obj, 0, pool->size);
+  return obj;
 #else
-  return must(calloc(1, pool->size));
+  return must(malloc(pool->size));
 #endif
 }
 
@@ -149,12 +149,13 @@ trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
  * parent instead of looking it up. */
 static void promise_init(ls_promise *p, ls_loop *loop, ls__promise_rt *rt,
                          uint64_t parent) {
-  p->h.refs = 1;
-  p->state = LS_PENDING;
-  p->loop = loop;
-  p->rt = rt;
-  p->id = ++loop->async_id_counter; /* ls_new_async_id, without the PLT hop */
-  p->result = ls_undefined();
+  /* ++counter: ls_new_async_id, without the PLT hop */
+  *p = (ls_promise){.h.refs = 1,
+                    .state = LS_PENDING,
+                    .loop = loop,
+                    .rt = rt,
+                    .id = ++loop->async_id_counter,
+                    .result = ls_undefined()};
   trace_ev(p, LS_PROMISE_CREATED, parent);
 }
 
@@ -226,11 +227,9 @@ void ls_promise_unref(ls_promise *p) {
 static void reaction_job(ls_job *job);
 
 void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage) {
-  memset(r, 0, sizeof *r);
-  r->storage = storage;
-  r->job.cb = reaction_job;
-  r->job.label = "then";
-  r->kind = LS__R_THEN;
+  *r = (ls__reaction){.job = {.cb = reaction_job, .label = "then"},
+                      .kind = LS__R_THEN,
+                      .storage = storage};
 }
 
 ls__reaction *ls__reaction_new(void) {

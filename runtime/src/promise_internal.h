@@ -87,8 +87,9 @@ static inline ls_promise *ls__as_promise(ls_value v) {
 }
 
 /* promise.c: fixed-size objects from per-thread chunks (see there). A
- * pool is a thread-local, zero but for its size; objects come zeroed and go
- * back on the thread that made them. */
+ * pool is a thread-local, zero but for its size; objects come
+ * uninitialised (every user sets each field, so zeroing them first was
+ * paid twice) and go back on the thread that made them. */
 typedef struct ls__slab_chunk ls__slab_chunk;
 typedef struct ls__slab_pool {
   size_t size;
