@@ -113,7 +113,17 @@ void ls__promise_attach(ls_promise *p, ls__reaction *r);
 int ls__thenable_call(ls_value v, ls_promise *p, ls_value *out);
 
 /* promise_rejections.c */
-ls__promise_rt *ls__promise_rt_get(ls_loop *loop);
+/* The drain hook that checks for unhandled rejections; its argument is
+ * the loop's ls__promise_rt. */
+int ls__promise_after_microtasks(ls_loop *loop, void *arg);
+/* Makes the loop's state (first promise of a loop at this address). */
+ls__promise_rt *ls__promise_rt_setup(ls_loop *loop);
+/* Inline: every new promise asks, and the answer is nearly always there. */
+static inline ls__promise_rt *ls__promise_rt_get(ls_loop *loop) {
+  if (loop->after_microtasks == ls__promise_after_microtasks)
+    return loop->after_microtasks_arg;
+  return ls__promise_rt_setup(loop);
+}
 void ls__rejection_untracked(ls__promise_rt *rt, ls_promise *p); /* reject, no handler */
 void ls__rejection_handled(ls__promise_rt *rt, ls_promise *p);   /* handler added after */
 

@@ -12,7 +12,6 @@
  * same address take over the old record instead of leaking it. */
 static LS__TLS ls__promise_rt *all_rts;
 
-static int after_microtasks(ls_loop *loop, void *arg);
 
 static void list_push(ls_promise **head, ls_promise **tail, ls_promise *p) {
   p->rej_next = NULL;
@@ -59,9 +58,7 @@ int ls_rejection_mode_parse(const char *s, ls_rejection_mode *mode) {
   return -1;
 }
 
-ls__promise_rt *ls__promise_rt_get(ls_loop *loop) {
-  if (loop->after_microtasks == after_microtasks)
-    return loop->after_microtasks_arg;
+ls__promise_rt *ls__promise_rt_setup(ls_loop *loop) {
   ls__promise_rt *rt = all_rts;
   while (rt && rt->loop != loop)
     rt = rt->next;
@@ -88,7 +85,7 @@ ls__promise_rt *ls__promise_rt_get(ls_loop *loop) {
     fprintf(stderr,
             "loopscope: LOOPSCOPE_UNHANDLED_REJECTIONS=%s is not one of "
             "throw, strict, warn, none; using throw\n", env);
-  ls_loop_set_after_microtasks(loop, after_microtasks, rt);
+  ls_loop_set_after_microtasks(loop, ls__promise_after_microtasks, rt);
   return rt;
 }
 
@@ -167,7 +164,7 @@ static void process_unhandled(ls__promise_rt *rt, ls_promise *p) {
   }
 }
 
-static int after_microtasks(ls_loop *loop, void *arg) {
+int ls__promise_after_microtasks(ls_loop *loop, void *arg) {
   ls__promise_rt *rt = arg;
   int more = 0;
   ls_promise *p;
