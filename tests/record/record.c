@@ -370,8 +370,16 @@ Test(record, fork_child_stays_out_of_the_file) {
   if (pid == 0) {
     for (uint64_t i = 1000; i < 1100; i++)
       LS_TRACE_INSTANT(LS_CAT_SCHED, "nextTick", i, 0);
+    int rc = ls_trace_active() || ls__trace_on ? 1 : 0;
+#ifdef __SANITIZE_ADDRESS__
+    /* GCC 12's ASan does not lock its allocator around fork(), so a lock
+     * another thread held at the fork stays held in this child and the
+     * leak check at exit deadlocks. Leave without it; the normal and
+     * valgrind passes run the atexit path below. */
+    _exit(rc);
+#endif
     free(path);
-    exit(ls_trace_active() || ls__trace_on ? 1 : 0); /* atexit handlers run */
+    exit(rc); /* atexit handlers run: recording must not stop into the file */
   }
   int status;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
