@@ -39,31 +39,28 @@ static void line(const char *name, double ours, double goal) {
 
 /* One loop iteration as the runtime traces it: phases, a timer and an
  * immediate with their sched instants and flows, a microtask, counters.
- * Returns the number of events. */
+ * Returns the number of events it puts in the file (a paired hook, one
+ * slot, writes two). */
 static unsigned iteration(uint64_t n, uint64_t *next_id) {
   const char *const *ph = ls_phase_names;
   uint64_t timer = (*next_id)++, imm = (*next_id)++, micro = (*next_id)++;
   LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", n, 0);
   LS_TRACE_BEGIN(LS_CAT_PHASE, ph[LS_PHASE_TIMERS], 0, 0);
-  LS_TRACE_FLOW_END(timer);
-  LS_TRACE_BEGIN(ls_kind_names[LS_KIND_TIMER], "setTimeout", timer, timer - 3);
-  LS_TRACE_INSTANT(LS_CAT_SCHED, "setImmediate", imm, 0);
-  LS_TRACE_FLOW_BEGIN(imm);
+  LS_TRACE_BEGIN_FLOW_END(ls_kind_names[LS_KIND_TIMER], "setTimeout", timer,
+                          timer - 3);
+  LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, "setImmediate", imm, 0);
   LS_TRACE_END(ls_kind_names[LS_KIND_TIMER], "setTimeout", 0);
   LS_TRACE_END(LS_CAT_PHASE, ph[LS_PHASE_TIMERS], 0);
   LS_TRACE_BEGIN(LS_CAT_PHASE, ph[LS_PHASE_POLL], 0, 1);
   LS_TRACE_END(LS_CAT_PHASE, ph[LS_PHASE_POLL], 0);
   LS_TRACE_BEGIN(LS_CAT_PHASE, ph[LS_PHASE_CHECK], 0, 0);
-  LS_TRACE_FLOW_END(imm);
-  LS_TRACE_BEGIN(ls_kind_names[LS_KIND_IMMEDIATE], "setImmediate", imm, timer);
-  LS_TRACE_INSTANT(LS_CAT_SCHED, "then", micro, 0);
-  LS_TRACE_FLOW_BEGIN(micro);
+  LS_TRACE_BEGIN_FLOW_END(ls_kind_names[LS_KIND_IMMEDIATE], "setImmediate", imm,
+                          timer);
+  LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, "then", micro, 0);
   LS_TRACE_END(ls_kind_names[LS_KIND_IMMEDIATE], "setImmediate", 0);
-  LS_TRACE_FLOW_END(micro);
-  LS_TRACE_BEGIN(ls_kind_names[LS_KIND_MICROTASK], "then", micro, imm);
+  LS_TRACE_BEGIN_FLOW_END(ls_kind_names[LS_KIND_MICROTASK], "then", micro, imm);
   LS_TRACE_END(ls_kind_names[LS_KIND_MICROTASK], "then", 0);
-  LS_TRACE_INSTANT(LS_CAT_SCHED, "setTimeout", *next_id, 1);
-  LS_TRACE_FLOW_BEGIN(*next_id);
+  LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, "setTimeout", *next_id, 1);
   LS_TRACE_END(LS_CAT_PHASE, ph[LS_PHASE_CHECK], 0);
   LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_TIMERS], (int64_t)(n % 7));
   LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_IMMEDIATES], (int64_t)(n % 3));

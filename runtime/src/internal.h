@@ -37,7 +37,21 @@ struct ls__task {
 };
 
 /* ---- clock ---- */
-uint64_t ls__hrtime(void); /* CLOCK_MONOTONIC, ns */
+/* The recorder's clock (tracer/record/src, linked into libloopscope). */
+#include "../../tracer/record/src/clock.h"
+
+/* CLOCK_MONOTONIC, ns, exact: the utilisation the trace shows. */
+static inline uint64_t ls__hrtime(void) { return ls__mono_ns(); }
+
+/* libuv's uv_update_time(): the loop clock in ms. ls__clock_now is within
+ * a few us of CLOCK_MONOTONIC for an rdtsc; the clamp keeps the loop time
+ * from stepping back a ms when a new anchor lands just behind the last
+ * extrapolation. Inline: Node reads it at every setTimeout. */
+static inline void ls__update_time(ls_loop *loop) {
+  uint64_t ms = ls__clock_now() / 1000000u;
+  if (ms > loop->time)
+    loop->time = ms;
+}
 
 /* ---- handles ---- */
 void ls__handle_init(ls_loop *loop, ls_handle *h, ls_handle_type type,
@@ -61,6 +75,13 @@ void ls__immediates_free(ls_loop *loop);
 
 /* ---- ticks / microtasks ---- */
 void ls__tasks_free(ls_loop *loop);
+/* The drain after a macrotask callback. Most callbacks queue nothing: the
+ * test is inline, the call into microtask.c only when there is work (the
+ * same test ls_drain_microtasks starts with). */
+static inline void ls__drain_if_queued(ls_loop *loop) {
+  if (loop->tick_head || loop->micro_head || loop->after_microtasks)
+    ls_drain_microtasks(loop);
+}
 
 /* ---- io ---- */
 int ls__io_backend_init(ls_loop *loop);
@@ -86,11 +107,10 @@ int ls__pool_submit(ls_loop *loop, ls_work *req, ls_kind kind,
 
 /* ---- tracing helpers ---- */
 /* A scheduling point: instant "sched"/name with the id of what will run,
- * then the flow that binds it to that callback. */
+ * and the flow that binds it to that callback. */
 static inline void ls__trace_sched(const char *name, uint64_t id,
                                    uint64_t delay_ms) {
-  LS_TRACE_INSTANT(LS_CAT_SCHED, name, id, delay_ms);
-  LS_TRACE_FLOW_BEGIN(id);
+  LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, name, id, delay_ms);
 }
 
 /* Brackets one user callback: trace slice, current async id. The caller runs
@@ -100,8 +120,7 @@ static inline uint64_t ls__cb_enter(ls_loop *loop, ls_kind kind,
                                     uint64_t trigger) {
   uint64_t prev = loop->current_async_id;
   loop->current_async_id = id;
-  LS_TRACE_FLOW_END(id);
-  LS_TRACE_BEGIN(ls_kind_names[kind], label, id, trigger);
+  LS_TRACE_BEGIN_FLOW_END(ls_kind_names[kind], label, id, trigger);
   return prev;
 }
 

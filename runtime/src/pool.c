@@ -54,8 +54,7 @@ static void *worker(void *p) {
     const char *label = req->label ? req->label : "work";
     /* The flow goes queued -> worker slice -> completion callback: it ends
      * here and begins again for the loop thread. */
-    LS_TRACE_FLOW_END(req->async_id);
-    LS_TRACE_BEGIN(LS_CAT_POOL, label, req->async_id, 0);
+    LS_TRACE_BEGIN_FLOW_END(LS_CAT_POOL, label, req->async_id, 0);
     req->work_cb(req);
     LS_TRACE_FLOW_BEGIN(req->async_id);
     LS_TRACE_END(LS_CAT_POOL, label, 0);

@@ -134,9 +134,12 @@ Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
   }
   ls_reader_close(r);
   cr_assert_eq(compared, 20 * 14, "%zu events compared", compared);
-  /* A flow end takes the timestamp of the callback begin it precedes. */
-  for (size_t i = 0; i + 1 < t.n; i++)
-    if (t.ev[i].type == LS_EV_FLOW_END)
-      cr_assert_eq(t.ev[i].ts, t.ev[i + 1].ts);
+  /* A flow end comes right after the begin of the callback it binds to. */
+  for (size_t i = 1; i < t.n; i++)
+    if (t.ev[i].type == LS_EV_FLOW_END) {
+      cr_assert_eq(t.ev[i - 1].type, LS_EV_BEGIN);
+      cr_assert_eq(ls_arg_u64(ls_event_arg(&t.ev[i - 1], "id")), t.ev[i].id);
+      cr_assert_geq(t.ev[i].ts, t.ev[i - 1].ts);
+    }
   trace_free(&t);
 }

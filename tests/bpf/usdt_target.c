@@ -19,10 +19,8 @@ int main(int argc, char **argv) {
     uint64_t id = (uint64_t)i * 10;
     LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", (uint64_t)i, 0);
     LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_TIMERS], 0, 0);
-    LS_TRACE_FLOW_END(id);
-    LS_TRACE_BEGIN(ls_kind_names[LS_KIND_TIMER], label, id, id - 10);
-    LS_TRACE_INSTANT(LS_CAT_SCHED, "setTimeout", id + 10, 5);
-    LS_TRACE_FLOW_BEGIN(id + 10);
+    LS_TRACE_BEGIN_FLOW_END(ls_kind_names[LS_KIND_TIMER], label, id, id - 10);
+    LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, "setTimeout", id + 10, 5);
     LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_TIMERS], i);
     LS_TRACE_END(ls_kind_names[LS_KIND_TIMER], label, 0);
     LS_TRACE_END(LS_CAT_PHASE, ls_phase_names[LS_PHASE_TIMERS], 0);

@@ -12,7 +12,7 @@
 
 #define RT_THREADS 4
 #define RT_ITERS 2000
-#define RT_EVENTS_PER_ITER 14
+#define RT_EVENTS_PER_ITER 16
 
 typedef struct rt_thread {
   int k;
@@ -34,10 +34,10 @@ static void *rt_main(void *arg) {
     LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_POLL], 0, (uint64_t)-1);
     LS_TRACE_END(LS_CAT_PHASE, ls_phase_names[LS_PHASE_POLL], 3);
     LS_TRACE_BEGIN(LS_CAT_PHASE, ls_phase_names[LS_PHASE_TIMERS], 0, 0);
-    LS_TRACE_INSTANT(LS_CAT_SCHED, "setTimeout", id, 5);
-    LS_TRACE_FLOW_BEGIN(id);
+    LS_TRACE_INSTANT_FLOW_BEGIN(LS_CAT_SCHED, "setTimeout", id, 5);
+    LS_TRACE_BEGIN_FLOW_END(timer, t->label, id, id - 1);
+    LS_TRACE_FLOW_BEGIN(id); /* the single flow hooks, inside the callback */
     LS_TRACE_FLOW_END(id);
-    LS_TRACE_BEGIN(timer, t->label, id, id - 1);
     LS_TRACE_COUNTER(ls_counter_names[LS_COUNTER_TIMERS], (int64_t)i - 5);
     LS_TRACE_END(timer, t->label, 0);
     LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "fetch", id);
@@ -54,7 +54,9 @@ static void rt_check_thread(const trace *tr, const rt_thread *t, uint64_t tid,
   const ls_event *stack[8];
   int depth = 0;
   uint64_t n = 0, iter = 0, last_ts = 0;
-  const ls_event *pending_flow_end = NULL;
+  /* the flow half of a paired hook, due next at the same timestamp */
+  const ls_event *pair = NULL;
+  ls_event_type pair_flow = LS_EV_FLOW_BEGIN;
   for (size_t j = 0; j < tr->n; j++) {
     const ls_record *rec = &tr->recs[j];
     if (rec->kind != LS_REC_EVENT || rec->event.tid != tid)
@@ -67,10 +69,11 @@ static void rt_check_thread(const trace *tr, const rt_thread *t, uint64_t tid,
               (unsigned long long)ev->ts, (unsigned long long)t_start,
               (unsigned long long)t_stop);
     last_ts = ev->ts;
-    if (pending_flow_end != NULL) { /* FORMAT.md: same ts as the callback */
-      cr_assert_eq(ev->type, LS_EV_BEGIN);
-      cr_assert_eq(ev->ts, pending_flow_end->ts);
-      pending_flow_end = NULL;
+    if (pair != NULL) { /* FORMAT.md: the flow right after, same ts */
+      cr_assert_eq(ev->type, pair_flow, "event %llu on %s: a %d, not the flow "
+                   "of its pair", (unsigned long long)n, t->name, ev->type);
+      cr_assert_eq(ev->ts, pair->ts);
+      pair = NULL;
     }
     uint64_t id = rt_id(t->k, iter);
     switch (ev->type) {
@@ -87,6 +90,8 @@ static void rt_check_thread(const trace *tr, const rt_thread *t, uint64_t tid,
         cr_assert_eq(depth, 3);
         cr_assert_eq(arg_u(ev, "id"), id);
         cr_assert_eq(arg_u(ev, "trigger"), id - 1);
+        pair = ev;
+        pair_flow = LS_EV_FLOW_END;
       }
       break;
     case LS_EV_END:
@@ -105,13 +110,13 @@ static void rt_check_thread(const trace *tr, const rt_thread *t, uint64_t tid,
       cr_assert_str_eq(ev->name, "setTimeout");
       cr_assert_eq(arg_u(ev, "id"), id);
       cr_assert_eq(arg_u(ev, "delay_ms"), 5);
+      pair = ev;
+      pair_flow = LS_EV_FLOW_BEGIN;
       break;
     case LS_EV_FLOW_BEGIN:
     case LS_EV_FLOW_END:
       cr_assert_eq(ev->id, id);
       cr_assert_str_eq(ev->category, "flow");
-      if (ev->type == LS_EV_FLOW_END)
-        pending_flow_end = ev;
       break;
     case LS_EV_COUNTER:
       cr_assert_str_eq(ev->name, "timers");

@@ -38,7 +38,7 @@ typedef struct seen {
   unsigned callbacks_without_flow_end, flows_without_sched;
   uint64_t sched[MAX_IDS], flow_ends[MAX_IDS];
   unsigned nsched, nflow_ends;
-  uint64_t last_flow_end; /* on the loop thread */
+  uint64_t want_flow_end; /* the callback just begun on the loop thread */
   uint64_t timer_ids[2], tick_trigger;
   unsigned ntimers;
 } seen;
@@ -52,6 +52,11 @@ static bool was_scheduled(const seen *s, uint64_t id) {
 
 static void visit(seen *s, const ls_event *ev) {
   bool on_loop = ev->tid == s->loop_tid;
+  uint64_t want_flow_end = 0; /* FORMAT.md: right after the callback begin */
+  if (on_loop) {
+    want_flow_end = s->want_flow_end;
+    s->want_flow_end = 0;
+  }
   int kind = ls_kind_from_name(ev->category);
   switch (ev->type) {
   case LS_EV_INSTANT:
@@ -63,8 +68,8 @@ static void visit(seen *s, const ls_event *ev) {
      * the loop's sched instant in the file. Checked once all is read. */
     if (s->nflow_ends < MAX_IDS)
       s->flow_ends[s->nflow_ends++] = ev->id;
-    if (on_loop)
-      s->last_flow_end = ev->id;
+    if (want_flow_end != 0 && ev->id == want_flow_end)
+      s->callbacks_without_flow_end--;
     break;
   case LS_EV_COUNTER:
     s->counters++;
@@ -91,8 +96,8 @@ static void visit(seen *s, const ls_event *ev) {
       s->callbacks++;
       uint64_t id = ls_arg_u64(ls_event_arg(ev, "id"));
       uint64_t trigger = ls_arg_u64(ls_event_arg(ev, "trigger"));
-      if (id != s->last_flow_end)
-        s->callbacks_without_flow_end++;
+      s->callbacks_without_flow_end++; /* until its flow end comes next */
+      s->want_flow_end = id;
       if (s->phase_depth == 0 && kind != LS_KIND_TICK &&
           kind != LS_KIND_MICROTASK && kind != LS_KIND_USER)
         s->callbacks_outside_phases++;

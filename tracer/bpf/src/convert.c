@@ -82,9 +82,6 @@ typedef struct thread {
   /* InternalCallbackScope objects open, and Close() calls in progress */
   uint64_t scopes[MAX_SCOPES];
   unsigned nscopes;
-  /* USDT: a flow end waiting for the callback begin it binds to */
-  bool flow_held;
-  uint64_t flow_id, flow_ts;
 } thread;
 
 #define THREAD_BUCKETS 64
@@ -645,13 +642,13 @@ static void work_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
     return;
   }
 
-  /* FORMAT.md: the queueing flow ends at the start of the pool slice. */
-  flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
   ev_init(&ev, t, c, LS_EV_BEGIN, r->ts, LS_CAT_POOL,
           r->which == LS_WORK_FS ? ls__uv_fs_name((int)r->c, false)
                                  : work_names[r->which]);
   arg_u(&ev, "id", r->a);
   begin(c, t, &ev, TAG_POOL, r->a, -1, false);
+  /* FORMAT.md: the queueing flow ends inside the pool slice, at its start. */
+  flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
   if (c->pool_waiting > 0)
     c->pool_waiting--;
   pool_counter(c, t, r->ts);
@@ -672,8 +669,6 @@ static void done_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
   ls_event ev;
   if (r->which >= LS_WORK_COUNT)
     return;
-  /* vocab.h: a callback slice is preceded by the flow end of its cause. */
-  flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
   ev_init(&ev, t, c, LS_EV_BEGIN, r->ts,
           ls_kind_names[r->which == LS_WORK_FS ? LS_KIND_FS : LS_KIND_IO],
           r->which == LS_WORK_FS ? ls__uv_fs_name((int)r->c, false)
@@ -681,6 +676,8 @@ static void done_enter(ls__conv *c, thread *t, const struct ls_raw *r) {
   arg_u(&ev, "id", r->a);
   arg_i(&ev, "status", (int64_t)(int)r->b);
   begin(c, t, &ev, TAG_DONE, r->which, -1, false);
+  /* vocab.h: a callback slice begins with the flow end of its cause. */
+  flow(c, t, LS_EV_FLOW_END, r->ts, r->a);
 }
 
 static void write_queue(ls__conv *c, thread *t, const struct ls_raw *r) {
@@ -811,24 +808,10 @@ static void usdt_instant_args(ls_event *ev, uint64_t id, uint64_t arg) {
     arg_u(ev, "arg", arg);
 }
 
-/* FORMAT.md: a flow end carries the timestamp of the callback begin right
- * after it (that is how readers bind the arrow), so it waits for the
- * thread's next hook. */
-static void usdt_release_flow(ls__conv *c, thread *t, const struct ls_raw *next) {
-  if (!t->flow_held)
-    return;
-  t->flow_held = false;
-  uint64_t ts = t->flow_ts;
-  if (next && next->which == LS_USDT_BEGIN)
-    ts = next->ts;
-  flow(c, t, LS_EV_FLOW_END, ts, t->flow_id);
-}
-
 /* trace.h's hooks, 1:1. */
 static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
   ls_event ev;
   const char *cat = str_get(c, r->c), *name = str_get(c, r->d);
-  usdt_release_flow(c, t, r);
   switch (r->which) {
   case LS_USDT_BEGIN:
   case LS_USDT_END:
@@ -853,12 +836,9 @@ static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
     emit(c, t, &ev, true);
     break;
   case LS_USDT_FLOW_BEGIN:
-    flow(c, t, LS_EV_FLOW_BEGIN, r->ts, r->a);
-    break;
-  case LS_USDT_FLOW_END:
-    t->flow_held = true;
-    t->flow_id = r->a;
-    t->flow_ts = r->ts;
+  case LS_USDT_FLOW_END: /* an end comes right after the begin it binds to */
+    flow(c, t, r->which == LS_USDT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END,
+         r->ts, r->a);
     break;
   case LS_USDT_ASYNC_BEGIN:
   case LS_USDT_ASYNC_END:
@@ -1009,7 +989,6 @@ int ls__conv_finish(ls__conv *c, uint64_t *events) {
   for (unsigned b = 0; b < THREAD_BUCKETS; b++) {
     thread *t = c->threads[b];
     while (t) {
-      usdt_release_flow(c, t, NULL);
       /* Guesses still open when tracing stopped: the loop was in them. */
       for (unsigned i = t->nopen; i-- > 0;)
         settle(c, t, i, true);

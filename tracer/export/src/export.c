@@ -220,12 +220,14 @@ static void emit_flow_end(ls__exporter *x, ls__xthread *t,
   ev_close(x);
 }
 
-/* Writes the thread's waiting flow ends: bound to the next slice when one
- * begins now (at or after their time), else to their enclosing slice. */
+/* Writes the thread's waiting flow ends: bound to the slice that begins
+ * next when it begins at their very timestamp (a flow end written just before
+ * its slice, as Chrome JSON imports and older traces have it), else to their
+ * enclosing slice (FORMAT.md: a callback's flow end follows its begin). */
 static void flush_flows(ls__exporter *x, ls__xthread *t, bool slice_begins,
                         uint64_t ns) {
   for (size_t i = 0; i < t->nflows; i++)
-    emit_flow_end(x, t, &t->flows[i], slice_begins && ns >= t->flows[i].ts_ns);
+    emit_flow_end(x, t, &t->flows[i], slice_begins && ns == t->flows[i].ts_ns);
   t->nflows = 0;
 }
 

@@ -193,20 +193,18 @@ static int write_flow(ls__importer *im, ls_event_type type, const ls_event *at,
   return ls_writer_event(im->w, &f);
 }
 
-/* Flow v2: the slice itself carries bind_id with flow_in / flow_out. The
- * flow end goes just before the slice (our convention: it binds to the slice
- * that begins right after it), the flow begin just after it. */
+/* Flow v2: the slice itself carries bind_id with flow_in / flow_out. Both
+ * flow events go just after the slice's begin, inside it, which is where FXT
+ * readers bind them (FORMAT.md). */
 static int write_slice(ls__importer *im, const cJSON *ev, ls_event *e) {
   uint64_t bind;
   bool has_bind = parse_id(cJSON_GetObjectItemCaseSensitive(ev, "bind_id"),
                            &bind);
-  int rc = 0;
-  if (has_bind && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "flow_in")))
+  im->st->written++;
+  int rc = ls_writer_event(im->w, e);
+  if (rc == 0 && has_bind &&
+      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "flow_in")))
     rc = write_flow(im, LS_EV_FLOW_END, e, bind);
-  if (rc == 0) {
-    im->st->written++;
-    rc = ls_writer_event(im->w, e);
-  }
   if (rc == 0 && has_bind &&
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "flow_out")))
     rc = write_flow(im, LS_EV_FLOW_BEGIN, e, bind);

@@ -141,7 +141,16 @@ static void note_error(ls__session *s, int rc) {
     s->error = rc;
 }
 
-/* One slot becomes one record. */
+static void emit_flow(ls__session *s, const ls__ring *r, ls_event_type type,
+                      uint64_t ts, uint64_t id) {
+  ls_event ev = {.type = type, .ts = ts, .pid = s->pid, .tid = r->tid,
+                 .category = LS__FLOW_CAT, .name = LS__FLOW_CAT, .id = id};
+  note_error(s, ls_writer_event(s->w, &ev));
+}
+
+/* One slot becomes one record, or two for the paired slot types: the flow
+ * half follows at the same timestamp, so a flow end lands inside the
+ * callback slice it binds to (FORMAT.md). */
 static void emit(ls__session *s, const ls__ring *r, const ls__slot *slot) {
   ls__slot_type t = ls__slot_type_of(slot->word);
   uint64_t ts = ls__clock_to_ns(&s->clock, slot->ts);
@@ -160,11 +169,16 @@ static void emit(ls__session *s, const ls__ring *r, const ls__slot *slot) {
   ev.nargs = 0;
   switch (t) {
   case LS__SLOT_BEGIN:
+  case LS__SLOT_BEGIN_FLOW_END:
+    ev.type = LS_EV_BEGIN;
+    slice_args(&ev, classify(cat), LS__SLOT_BEGIN, slot);
+    break;
   case LS__SLOT_END:
-    ev.type = t == LS__SLOT_BEGIN ? LS_EV_BEGIN : LS_EV_END;
+    ev.type = LS_EV_END;
     slice_args(&ev, classify(cat), t, slot);
     break;
   case LS__SLOT_INSTANT:
+  case LS__SLOT_INSTANT_FLOW_BEGIN:
     ev.type = LS_EV_INSTANT;
     instant_args(&ev, classify(cat), slot);
     break;
@@ -174,10 +188,9 @@ static void emit(ls__session *s, const ls__ring *r, const ls__slot *slot) {
     break;
   case LS__SLOT_FLOW_BEGIN:
   case LS__SLOT_FLOW_END:
-    ev.type = t == LS__SLOT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END;
-    ev.category = ev.name = LS__FLOW_CAT;
-    ev.id = slot->id;
-    break;
+    emit_flow(s, r, t == LS__SLOT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END,
+              ts, slot->id);
+    return;
   case LS__SLOT_ASYNC_BEGIN:
   case LS__SLOT_ASYNC_END:
     ev.type = t == LS__SLOT_ASYNC_BEGIN ? LS_EV_ASYNC_BEGIN : LS_EV_ASYNC_END;
@@ -187,30 +200,10 @@ static void emit(ls__session *s, const ls__ring *r, const ls__slot *slot) {
     return; /* not a type we push: cannot happen short of memory corruption */
   }
   note_error(s, ls_writer_event(s->w, &ev));
-}
-
-/* FORMAT.md: a flow end carries the timestamp of the callback begin that
- * follows it, which is how readers bind the arrow to the callback. The hook
- * runs a few ns before the begin's, so the writer holds a flow end until it
- * sees the ring's next slot. */
-static void emit_held(ls__session *s, ls__ring *r) {
-  if (r->holding) {
-    r->holding = false;
-    emit(s, r, &r->held);
-  }
-}
-
-static void emit_in_order(ls__session *s, ls__ring *r, const ls__slot *slot) {
-  ls__slot_type t = ls__slot_type_of(slot->word);
-  if (r->holding && t == LS__SLOT_BEGIN)
-    r->held.ts = slot->ts;
-  emit_held(s, r);
-  if (t == LS__SLOT_FLOW_END) {
-    r->held = *slot;
-    r->holding = true;
-    return;
-  }
-  emit(s, r, slot);
+  if (t == LS__SLOT_BEGIN_FLOW_END)
+    emit_flow(s, r, LS_EV_FLOW_END, ts, slot->id);
+  else if (t == LS__SLOT_INSTANT_FLOW_BEGIN)
+    emit_flow(s, r, LS_EV_FLOW_BEGIN, ts, slot->id);
 }
 
 /* Drops not yet followed by a slot: the thread ended, or the session stops,
@@ -303,7 +296,7 @@ static void merge(ls__session *s, cursor *c, size_t n) {
     }
     if (min == NULL)
       return;
-    emit_in_order(s, min->r, &min->base[min->next & min->mask]);
+    emit(s, min->r, &min->base[min->next & min->mask]);
     /* discard mode: room for the producer before the drain ends */
     if (++min->next % LS__TAIL_STEP == 0 && min->buf == NULL)
       atomic_store_explicit(&min->r->tail, min->next, memory_order_release);
@@ -344,10 +337,8 @@ static uint64_t drain_all(ls__session *s, bool last) {
     merge(s, c, n);
     for (size_t i = 0; i < n; i++) {
       atomic_store_explicit(&c[i].r->tail, c[i].head, memory_order_release);
-      if (c[i].done || last) {
-        emit_held(s, c[i].r);
+      if (c[i].done || last)
         emit_pending_lost(s, c[i].r);
-      }
       if (c[i].done)
         unlink_ring(c[i].r);
     }
@@ -384,11 +375,9 @@ static void dump_all(ls__session *s) {
     }
     if (bufs != NULL)
       merge(s, c, n);
-    for (size_t i = 0; i < n; i++) {
-      emit_held(s, c[i].r); /* the next dump may be far away */
+    for (size_t i = 0; i < n; i++)
       if (c[i].done)
         unlink_ring(c[i].r);
-    }
     free(bufs);
   }
 }
@@ -437,7 +426,7 @@ void *ls__writer_main(void *arg) {
         }
     }
     stop = atomic_load(&s->stop);
-    /* a crash is the last chance: write everything, held flow ends too */
+    /* a crash is the last chance: write everything */
     bool last = stop || crashes > 0;
     bool ready = ls__clock_update(&s->clock, last || dump);
     if (!s->flight) {

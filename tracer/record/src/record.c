@@ -154,6 +154,14 @@ void ls__trace_flow_begin(uint64_t id) {
 void ls__trace_flow_end(uint64_t id) {
   push(LS__SLOT_FLOW_END, NULL, NULL, id, 0);
 }
+void ls__trace_instant_flow_begin(const char *cat, const char *name,
+                                  uint64_t id, uint64_t arg) {
+  push(LS__SLOT_INSTANT_FLOW_BEGIN, cat, name, id, arg);
+}
+void ls__trace_begin_flow_end(const char *cat, const char *name, uint64_t id,
+                              uint64_t arg) {
+  push(LS__SLOT_BEGIN_FLOW_END, cat, name, id, arg);
+}
 void ls__trace_async_begin(const char *cat, const char *name, uint64_t id) {
   push(LS__SLOT_ASYNC_BEGIN, cat, name, id, 0);
 }

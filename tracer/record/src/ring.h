@@ -34,6 +34,10 @@ typedef enum ls__slot_type {
   LS__SLOT_FLOW_END,
   LS__SLOT_ASYNC_BEGIN,
   LS__SLOT_ASYNC_END,
+  /* Two events in one slot, the pairs the runtime emits for every callback
+   * (one timestamp, one push): */
+  LS__SLOT_INSTANT_FLOW_BEGIN, /* an instant, then the flow begin of id */
+  LS__SLOT_BEGIN_FLOW_END,     /* a slice begin, then the flow end of id */
   LS__SLOT_LOST         /* arg = events dropped, ts = the first drop */
 } ls__slot_type;
 
@@ -49,6 +53,7 @@ typedef struct ls__slot {
 _Static_assert(sizeof(ls__slot) == 32, "two slots per cache line");
 _Static_assert(sizeof(void *) == 8, "slots pack a 48-bit pointer");
 _Static_assert(LS__CAT_BITS == 12, "slot word layout");
+_Static_assert(LS__SLOT_LOST < 16, "slot types fit in 4 bits");
 
 #define LS__SLOT_PTR_MASK ((UINT64_C(1) << 48) - 1)
 
@@ -87,8 +92,6 @@ struct ls__ring {
   alignas(64) _Atomic uint64_t tail;
   /* writer only */
   uint64_t dumped;        /* flight mode: first slot not yet written */
-  ls__slot held;          /* a flow end waiting for its callback (drain.c) */
-  bool holding;
   ls__ring *next;         /* the registry (record.c) */
   const char *name_written; /* the thread name last written to the file */
   /* set by the producer */

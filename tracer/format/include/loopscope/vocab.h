@@ -14,7 +14,7 @@
  *                                          end arg "events"
  *   a kind     a label ("setTimeout", a    callback slice nested in a phase;
  *   from       user label, ...)            args "id" (async id) and "trigger"
- *   ls_kind_                               (async id of the cause). Preceded
+ *   ls_kind_                               (async id of the cause). Followed
  *   names[]                                by a flow end with id = async id.
  *   "sched"    what was scheduled          instant at the scheduling point;
  *              ("setTimeout", "nextTick")  args "id", optional "delay_ms",
@@ -31,7 +31,8 @@
  *              "unhandled_rejection"       "blocked" arg "dur_ns"
  *
  * Flows (FXT flow begin / end) bind to the enclosing slice on their thread, so
- * a flow begun inside callback A and ended inside callback B draws A -> B.
+ * a flow begun inside callback A and ended inside callback B (right after its
+ * begin) draws A -> B.
  */
 #ifndef LOOPSCOPE_VOCAB_H
 #define LOOPSCOPE_VOCAB_H

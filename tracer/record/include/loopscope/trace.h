@@ -81,13 +81,22 @@ void ls__trace_counter(const char *name, int64_t value);
 /* Flow begin/end bound to the enclosing slice of the calling thread. */
 void ls__trace_flow_begin(uint64_t id);
 void ls__trace_flow_end(uint64_t id);
+/* The two pairs every scheduled callback emits, each recorded as one event
+ * with one timestamp (half the cost of two): a scheduling instant and the
+ * flow begin of its id; a callback slice begin and the flow end of its id,
+ * which then binds to that slice. */
+void ls__trace_instant_flow_begin(const char *cat, const char *name,
+                                  uint64_t id, uint64_t arg);
+void ls__trace_begin_flow_end(const char *cat, const char *name, uint64_t id,
+                              uint64_t arg);
 /* Async slice (await, backpressure) keyed by id. */
 void ls__trace_async_begin(const char *cat, const char *name, uint64_t id);
 void ls__trace_async_end(const char *cat, const char *name, uint64_t id);
 
 /* Every hook is also a USDT probe (provider "loopscope", probe named like the
  * hook: begin, end, instant, counter, flow_begin, flow_end, async_begin,
- * async_end, with the same arguments), so `loopscope attach -p PID` can trace
+ * async_end, with the same arguments; the paired hooks fire the probes of
+ * their two halves, in order), so `loopscope attach -p PID` can trace
  * a program on the runtime that was not started with LOOPSCOPE_TRACE. An
  * unattached probe is a single nop. Build with -DLS_NO_USDT to leave them out
  * (the benchmark baseline). */
@@ -137,6 +146,21 @@ LS__HOOK_FN void ls__hook_flow_begin(uint64_t id) {
 LS__HOOK_FN void ls__hook_flow_end(uint64_t id) {
   LS__HOOK_BODY(flow_end, id);
 }
+LS__HOOK_FN void ls__hook_instant_flow_begin(const char *cat,
+                                             const char *name, uint64_t id,
+                                             uint64_t arg) {
+  LS__USDT(instant, cat, name, id, arg);
+  LS__USDT(flow_begin, id);
+  if (LS_TRACE_ON())
+    ls__trace_instant_flow_begin(cat, name, id, arg);
+}
+LS__HOOK_FN void ls__hook_begin_flow_end(const char *cat, const char *name,
+                                         uint64_t id, uint64_t arg) {
+  LS__USDT(begin, cat, name, id, arg);
+  LS__USDT(flow_end, id);
+  if (LS_TRACE_ON())
+    ls__trace_begin_flow_end(cat, name, id, arg);
+}
 LS__HOOK_FN void ls__hook_async_begin(const char *cat, const char *name,
                                       uint64_t id) {
   LS__HOOK_BODY(async_begin, cat, name, id);
@@ -152,6 +176,10 @@ LS__HOOK_FN void ls__hook_async_end(const char *cat, const char *name,
 #define LS_TRACE_COUNTER(name, value) LS__HOOK(counter, name, value)
 #define LS_TRACE_FLOW_BEGIN(id) LS__HOOK(flow_begin, id)
 #define LS_TRACE_FLOW_END(id) LS__HOOK(flow_end, id)
+#define LS_TRACE_INSTANT_FLOW_BEGIN(cat, name, id, arg) \
+  LS__HOOK(instant_flow_begin, cat, name, id, arg)
+#define LS_TRACE_BEGIN_FLOW_END(cat, name, id, arg) \
+  LS__HOOK(begin_flow_end, cat, name, id, arg)
 #define LS_TRACE_ASYNC_BEGIN(cat, name, id) LS__HOOK(async_begin, cat, name, id)
 #define LS_TRACE_ASYNC_END(cat, name, id) LS__HOOK(async_end, cat, name, id)
 
