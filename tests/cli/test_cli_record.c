@@ -54,8 +54,11 @@ Test(cli_record, runtime_program_end_to_end) {
   ls_report rep;
   cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
   cr_expect_str_eq(rep.source, "runtime");
-  cr_expect_gt(rep.iterations, 0);
-  cr_expect_eq(rep.phase_count[LS_PHASE_POLL], rep.iterations);
+  cr_assert_eq(rep.nloops, 1);
+  const ls_report_loop *loop = &rep.loops[0];
+  cr_expect(loop->main);
+  cr_expect_gt(loop->iterations, 0);
+  cr_expect_eq(loop->phase_count[LS_PHASE_POLL], loop->iterations);
   cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
   cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
   cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
@@ -65,9 +68,9 @@ Test(cli_record, runtime_program_end_to_end) {
   cr_expect_eq(rep.lateness.count, 7);
   cr_expect_eq(rep.timers_unscheduled, 0);
   /* The interval sleeps at least 3 ms between runs: 4 gaps of poll wait. */
-  cr_expect_geq(rep.loop_ns, 12000000);
-  cr_expect_gt(rep.poll_idle_ns, 0);
-  cr_expect(rep.elu > 0 && rep.elu < 1, "elu %f", rep.elu);
+  cr_expect_geq(loop->loop_ns, 12000000);
+  cr_expect_gt(loop->poll_idle_ns, 0);
+  cr_expect(loop->elu > 0 && loop->elu < 1, "elu %f", loop->elu);
   cr_expect_eq(rep.nlongest, 10);
   for (unsigned i = 0; i < rep.nlongest; i++) {
     cr_expect_not_null(rep.longest[i].label);
@@ -75,6 +78,7 @@ Test(cli_record, runtime_program_end_to_end) {
       cr_expect_geq(rep.longest[i - 1].dur_ns, rep.longest[i].dur_ns);
   }
   cr_expect_eq(rep.lost, 0);
+  ls_report_free(&rep);
   ls_reader_close(r);
 
   cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
@@ -125,6 +129,7 @@ Test(cli_record, flight_recorder) {
   cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
   cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
   cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
+  ls_report_free(&rep);
   ls_reader_close(r);
 
   cr_assert_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--flight", "0.005",

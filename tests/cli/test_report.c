@@ -10,10 +10,11 @@
 #include "sample.h"
 
 static ls_writer *w;
+static uint64_t tid = 1; /* of the events ev() writes */
 
 static void ev(ls_event_type type, uint64_t ns, const char *cat,
                const char *name, unsigned nargs, const ls_arg *args) {
-  ls_event e = {.type = type, .ts = ns, .pid = 1, .tid = 1, .category = cat,
+  ls_event e = {.type = type, .ts = ns, .pid = 1, .tid = tid, .category = cat,
                 .name = name, .nargs = nargs};
   for (unsigned i = 0; i < nargs; i++)
     e.args[i] = args[i];
@@ -31,9 +32,38 @@ static void cb(uint64_t b, uint64_t e, const char *kind, const char *label,
   ev(LS_EV_END, e, kind, label, 0, NULL);
 }
 
-static void write_known(const char *path) {
+static void phase(uint64_t b, uint64_t e, const char *name) {
+  ev(LS_EV_BEGIN, b, "phase", name, 0, NULL);
+  ev(LS_EV_END, e, "phase", name, 0, NULL);
+}
+
+/* A second loop on thread 2 ("loop-2", as node names its other loops),
+ * busier than the main one and overlapping it in time, and a pool thread
+ * with work but no loop. Iteration 0.5 .. 7.5 ms: poll 1 .. 7 ms with a
+ * 2 ms callback in it, so 4 ms idle of 7: ELU 3/7. */
+static void write_second_loop(void) {
+  cr_assert_eq(ls_writer_thread_name(w, 1, 2, "loop-2"), 0);
+  cr_assert_eq(ls_writer_thread_name(w, 1, 3, "pool-1"), 0);
+  tid = 2;
+  ls_arg n = u("n", 1);
+  ev(LS_EV_BEGIN, 500000, "loop", "iteration", 1, &n);
+  phase(500000, 1000000, "timers");
+  ev(LS_EV_BEGIN, 1000000, "phase", "poll", 0, NULL);
+  cb(3000000, 5000000, "io", "message", 50);
+  ev(LS_EV_END, 7000000, "phase", "poll", 0, NULL);
+  phase(7000000, 7500000, "check");
+  ev(LS_EV_END, 7500000, "loop", "iteration", 0, NULL);
+  tid = 3;
+  cb(1000000, 4000000, "fs", "fs.read", 60);
+  tid = 1;
+}
+
+static void write_known(const char *path, bool two_loops) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   cr_assert_eq(ls_writer_open(&w, fd, 1000000000, "runtime"), 0);
+  cr_assert_eq(ls_writer_thread_name(w, 1, 1, "loop"), 0);
+  if (two_loops)
+    write_second_loop();
   ls_arg a[3];
   /* Three timers: due 1 ms (ts + delay), 2 ms (the due argument wins over
    * ts + delay), and an interval of 3 ms. */
@@ -45,8 +75,7 @@ static void write_known(const char *path) {
   ev(LS_EV_INSTANT, 0, "sched", "setInterval", 2, a);
 
   /* The timers run once before the first iteration: 0.5 .. 0.6 ms. */
-  ev(LS_EV_BEGIN, 500000, "phase", "timers", 0, NULL);
-  ev(LS_EV_END, 600000, "phase", "timers", 0, NULL);
+  phase(500000, 600000, "timers");
 
   /* Iteration 1: 1.0 .. 5.0 ms. */
   a[0] = u("n", 1);
@@ -84,24 +113,47 @@ static void write_known(const char *path) {
   close(fd);
 }
 
-Test(report, known_figures) {
-  char *path = tmp_path(".fxt");
-  write_known(path);
-  ls_reader *r;
-  char err[512];
-  cr_assert_eq(ls_reader_open(&r, path, err, sizeof err), 0, "%s", err);
-  ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
+/* The main loop's figures, the same whatever other loops the trace has. */
+static void expect_main_loop(const ls_report_loop *l) {
+  cr_expect_eq(l->tid, 1);
+  cr_expect_str_eq(l->name, "loop");
+  cr_expect(l->main);
+  cr_expect_eq(l->iterations, 2);
+  cr_expect_eq(l->phases_outside_ns, 100000);
+  cr_expect_eq(l->loop_ns, 6100000);
+  cr_expect_eq(l->phase_ns[LS_PHASE_TIMERS], 2600000);
+  cr_expect_eq(l->phase_count[LS_PHASE_TIMERS], 3);
+  cr_expect_eq(l->phase_ns[LS_PHASE_POLL], 2900000);
+  cr_expect_eq(l->phase_ns[LS_PHASE_CHECK], 600000);
+  cr_expect_eq(l->phase_count[LS_PHASE_POLL], 2);
+  cr_expect_eq(l->phase_count[LS_PHASE_CLOSE], 0);
+  /* Outermost callbacks only: the nested microtask is inside t1. */
+  cr_expect_eq(l->callback_ns, 100000 + 300000 + 500000 + 550000 + 100000);
+  cr_expect_eq(l->poll_idle_ns, 2400000);
+  cr_expect_float_eq(l->elu, (6.1 - 2.4) / 6.1, 1e-12);
+}
 
-  cr_expect_eq(rep.iterations, 2);
-  cr_expect_eq(rep.phases_outside_ns, 100000);
-  cr_expect_eq(rep.loop_ns, 6100000);
-  cr_expect_eq(rep.phase_ns[LS_PHASE_TIMERS], 2600000);
-  cr_expect_eq(rep.phase_count[LS_PHASE_TIMERS], 3);
-  cr_expect_eq(rep.phase_ns[LS_PHASE_POLL], 2900000);
-  cr_expect_eq(rep.phase_ns[LS_PHASE_CHECK], 600000);
-  cr_expect_eq(rep.phase_count[LS_PHASE_POLL], 2);
-  cr_expect_eq(rep.phase_count[LS_PHASE_CLOSE], 0);
+/* Computes the report of the trace at path; *text gets it printed. */
+static void compute(const char *path, ls_reader **r, ls_report *rep,
+                    char **text) {
+  char err[512];
+  cr_assert_eq(ls_reader_open(r, path, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ls_report_compute(*r, rep, NULL), 0);
+  size_t len = 0;
+  FILE *out = open_memstream(text, &len);
+  ls_report_print(rep, path, out);
+  fclose(out);
+}
+
+Test(report, known_figures) {
+  char *path = tmp_path(".fxt"), *text;
+  write_known(path, false);
+  ls_reader *r;
+  ls_report rep;
+  compute(path, &r, &rep, &text);
+
+  cr_assert_eq(rep.nloops, 1);
+  expect_main_loop(&rep.loops[0]);
 
   const ls_report_dist *imm = &rep.kinds[LS_KIND_IMMEDIATE];
   cr_expect_eq(imm->count, 10);
@@ -136,23 +188,59 @@ Test(report, known_figures) {
   cr_expect_eq(rep.lateness.total_ns, 2800000);
   cr_expect_eq(rep.timers_unscheduled, 0);
 
-  /* Outermost callbacks only: the nested microtask is inside t1. */
   cr_expect_eq(rep.callback_ns, 100000 + 300000 + 500000 + 550000 + 100000);
-  cr_expect_eq(rep.poll_idle_ns, 2400000);
-  cr_expect_float_eq(rep.elu, (6.1 - 2.4) / 6.1, 1e-12);
   cr_expect_eq(rep.lost, 7);
   cr_expect_eq(rep.lost_records, 1);
   cr_expect_str_eq(rep.source, "runtime");
 
-  char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  ls_report_print(&rep, path, out);
-  fclose(out);
+  cr_expect_not_null(strstr(text, "Main loop: thread \"loop\", tid 1, 2 iterations"),
+                     "%s", text);
   cr_expect_not_null(strstr(text, "42.6%"), "timers share:\n%s", text);
   cr_expect_not_null(strstr(text, "Event-loop utilisation: 60.7%"), "%s", text);
+  cr_expect_null(strstr(text, "Other loop"), "%s", text);
   cr_expect_not_null(strstr(text, "Lost events: 7"), "%s", text);
   free(text);
+  ls_report_free(&rep);
+  ls_reader_close(r);
+  unlink(path);
+  free(path);
+}
+
+/* node runs a second loop: its phases and idle time are its own, not
+ * added to the main loop's, and it comes second although it is busier. */
+Test(report, loops_apart) {
+  char *path = tmp_path(".fxt"), *text;
+  write_known(path, true);
+  ls_reader *r;
+  ls_report rep;
+  compute(path, &r, &rep, &text);
+
+  cr_assert_eq(rep.nloops, 2, "the pool thread is no loop");
+  expect_main_loop(&rep.loops[0]);
+  const ls_report_loop *other = &rep.loops[1];
+  cr_expect_eq(other->tid, 2);
+  cr_expect_str_eq(other->name, "loop-2");
+  cr_expect_eq(other->iterations, 1);
+  cr_expect_eq(other->loop_ns, 7000000);
+  cr_expect_eq(other->phase_ns[LS_PHASE_POLL], 6000000);
+  cr_expect_eq(other->phase_count[LS_PHASE_TIMERS], 1);
+  cr_expect_eq(other->poll_idle_ns, 4000000);
+  cr_expect_eq(other->callback_ns, 2000000);
+  cr_expect_float_eq(other->elu, 3.0 / 7, 1e-12);
+  /* Callbacks by kind count every thread's. */
+  cr_expect_eq(rep.kinds[LS_KIND_IO].count, 2);
+  cr_expect_eq(rep.kinds[LS_KIND_FS].count, 1);
+  cr_expect_eq(rep.longest[0].dur_ns, 3000000);
+  cr_expect_eq(rep.longest[0].tid, 3);
+
+  const char *main_at = strstr(text, "Main loop: thread \"loop\", tid 1");
+  const char *other_at = strstr(text, "Other loop: thread \"loop-2\", tid 2, 1 iterations");
+  cr_assert(main_at && other_at && main_at < other_at, "%s", text);
+  cr_expect_not_null(strstr(main_at, "Event-loop utilisation: 60.7%"), "%s", text);
+  cr_expect_not_null(strstr(other_at, "Event-loop utilisation: 42.9%"), "%s", text);
+  cr_expect_not_null(strstr(text, "2 loop threads"), "%s", text);
+  free(text);
+  ls_report_free(&rep);
   ls_reader_close(r);
   unlink(path);
   free(path);

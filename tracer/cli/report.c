@@ -25,6 +25,8 @@ typedef struct ls__frame {
 typedef struct ls__rthread {
   ls__frame *stack;
   size_t depth, cap;
+  bool seen;             /* fig.first_ns is set */
+  ls_report_loop fig;    /* a loop's figures, if it turns out to be one */
 } ls__rthread;
 
 typedef struct ls__samples {
@@ -97,7 +99,7 @@ static ls__rthread *thread_of(ls__rstate *s, uint64_t pid, uint64_t tid) {
   }
   if (!(slot = ls_u64map_put(&s->thread_ids, key, NULL)))
     return NULL;
-  s->threads[s->nthreads] = (ls__rthread){0};
+  s->threads[s->nthreads] = (ls__rthread){.fig = {.pid = pid, .tid = tid}};
   *slot = ++s->nthreads;
   return &s->threads[s->nthreads - 1];
 }
@@ -184,6 +186,7 @@ static int begin(ls__rstate *s, ls__rthread *t, const ls_event *ev,
 static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
                 uint64_t ns) {
   ls_report *rep = s->rep;
+  ls_report_loop *fig = &t->fig;
   if (t->depth == 0) {
     rep->unmatched_ends++;
     return;
@@ -192,19 +195,19 @@ static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
   uint64_t dur = ns > f->ts_ns ? ns - f->ts_ns : 0;
   switch (f->what) {
   case FR_ITER:
-    rep->iterations++;
-    rep->iterations_ns += dur;
+    fig->iterations++;
+    fig->iterations_ns += dur;
     break;
   case FR_PHASE: {
     bool in_iteration = false;
     for (size_t i = 0; i < t->depth && !in_iteration; i++)
       in_iteration = t->stack[i].what == FR_ITER;
     if (!in_iteration)
-      rep->phases_outside_ns += dur;
-    rep->phase_ns[f->idx] += dur;
-    rep->phase_count[f->idx]++;
+      fig->phases_outside_ns += dur;
+    fig->phase_ns[f->idx] += dur;
+    fig->phase_count[f->idx]++;
     if (f->idx == LS_PHASE_POLL)
-      rep->poll_idle_ns += dur > f->inner_cb_ns ? dur - f->inner_cb_ns : 0;
+      fig->poll_idle_ns += dur > f->inner_cb_ns ? dur - f->inner_cb_ns : 0;
     break;
   }
   case FR_CALLBACK: {
@@ -222,6 +225,7 @@ static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
     if (i > 0 && t->stack[i - 1].what == FR_CALLBACK)
       break;
     rep->callback_ns += dur;
+    fig->callback_ns += dur;
     if (i > 0)
       t->stack[i - 1].inner_cb_ns += dur;
     break;
@@ -236,6 +240,11 @@ static int on_event(ls__rstate *s, const ls_event *ev) {
   if (!t)
     return -1;
   uint64_t ns = ls_ticks_to_ns(s->r, ev->ts);
+  if (!t->seen || ns < t->fig.first_ns)
+    t->fig.first_ns = ns;
+  if (ns > t->fig.last_ns)
+    t->fig.last_ns = ns;
+  t->seen = true;
   switch (ev->type) {
   case LS_EV_BEGIN:
     return begin(s, t, ev, ns);
@@ -254,6 +263,57 @@ static int on_event(ls__rstate *s, const ls_event *ev) {
   default:
     return 0;
   }
+}
+
+static bool is_loop(const ls_report_loop *l) {
+  if (l->iterations)
+    return true;
+  for (int p = 0; p < LS_PHASE_COUNT; p++)
+    if (l->phase_count[p])
+      return true;
+  return false;
+}
+
+/* The main loop first: the thread FORMAT.md names "loop" (node's other
+ * loops are "loop-N"), else the process's first thread (tid = pid); then
+ * the busiest, ties in order of appearance. */
+static int main_rank(const ls_report_loop *l) {
+  return 2 * (l->name && strcmp(l->name, "loop") == 0) + (l->tid == l->pid);
+}
+
+static bool goes_before(const ls_report_loop *x, const ls_report_loop *y) {
+  int rx = main_rank(x), ry = main_rank(y);
+  return rx != ry ? rx > ry : x->loop_ns > y->loop_ns;
+}
+
+/* Finishes each loop thread's figures and lists them, main loop first. */
+static int collect_loops(ls__rstate *s) {
+  ls_report *rep = s->rep;
+  size_t n = 0;
+  for (size_t i = 0; i < s->nthreads; i++)
+    n += is_loop(&s->threads[i].fig);
+  if (!n)
+    return 0;
+  if (!(rep->loops = malloc(n * sizeof *rep->loops)))
+    return -1;
+  for (size_t i = 0; i < s->nthreads; i++) {
+    ls_report_loop *l = &s->threads[i].fig;
+    if (!is_loop(l))
+      continue;
+    l->loop_ns = l->iterations ? l->iterations_ns + l->phases_outside_ns
+                               : l->last_ns - l->first_ns;
+    if (l->loop_ns)
+      l->elu = (double)(l->loop_ns - (l->poll_idle_ns < l->loop_ns
+                                          ? l->poll_idle_ns
+                                          : l->loop_ns)) /
+               (double)l->loop_ns;
+    size_t at = rep->nloops++; /* insertion sort: stable, and n is small */
+    for (; at > 0 && goes_before(l, &rep->loops[at - 1]); at--)
+      rep->loops[at] = rep->loops[at - 1];
+    rep->loops[at] = *l;
+  }
+  rep->loops[0].main = main_rank(&rep->loops[0]) > 0;
+  return 0;
 }
 
 static void see_time(ls_report *rep, uint64_t ns) {
@@ -286,6 +346,13 @@ int ls_report_compute(ls_reader *r, ls_report *rep,
       rep->lost_records++;
     } else if (rec.kind == LS_REC_META && strcmp(rec.name, "source") == 0) {
       rep->source = rec.value;
+    } else if (rec.kind == LS_REC_THREAD_NAME) {
+      ls__rthread *t = thread_of(&s, rec.pid, rec.tid);
+      if (!t) {
+        status = LS_FMT_ENOMEM;
+        break;
+      }
+      t->fig.name = rec.name;
     }
     if (s.oom) {
       status = LS_FMT_ENOMEM;
@@ -297,13 +364,8 @@ int ls_report_compute(ls_reader *r, ls_report *rep,
   if (progress)
     ls_cli_progress_done(progress);
   rep->dropped_bytes = ls_reader_dropped(r);
-  rep->loop_ns = rep->iterations ? rep->iterations_ns + rep->phases_outside_ns
-                                 : rep->last_ns - rep->first_ns;
-  if (rep->loop_ns)
-    rep->elu = (double)(rep->loop_ns - (rep->poll_idle_ns < rep->loop_ns
-                                            ? rep->poll_idle_ns
-                                            : rep->loop_ns)) /
-               (double)rep->loop_ns;
+  if (collect_loops(&s) && status >= 0)
+    status = LS_FMT_ENOMEM;
   for (int k = 0; k < LS_KIND_COUNT; k++) {
     summarise(&s.kind_durs[k], &rep->kinds[k]);
     free(s.kind_durs[k].v);
@@ -323,25 +385,59 @@ static double share(uint64_t part, uint64_t whole) {
   return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* One loop's phases and utilisation; `what` says which loop it is. */
+static void print_loop(const ls_report_loop *l, const char *what, FILE *out) {
+  char a[32], b[32], c[32];
+  fprintf(out, "\n%s: ", what);
+  if (l->name)
+    fprintf(out, "thread \"%s\", ", l->name);
+  fprintf(out, "tid %llu, %llu iterations\n", (unsigned long long)l->tid,
+          (unsigned long long)l->iterations);
+  if (!l->iterations)
+    fprintf(out, "(no loop iterations: shares are of the thread's span)\n");
+  fprintf(out, "Phases         %12s %8s %8s\n", "total", "share", "count");
+  for (int p = 0; p < LS_PHASE_COUNT; p++)
+    fprintf(out, "  %-12s %12s %7.1f%% %8llu\n", ls_phase_names[p],
+            ls_cli_fmt_dur(a, sizeof a, l->phase_ns[p]),
+            share(l->phase_ns[p], l->loop_ns),
+            (unsigned long long)l->phase_count[p]);
+  if (!l->phase_count[LS_PHASE_POLL]) {
+    fprintf(out, "Event-loop utilisation: n/a (no poll phase)\n"
+                 "  callbacks %s (%.1f%% of its span)\n",
+            ls_cli_fmt_dur(c, sizeof c, l->callback_ns),
+            share(l->callback_ns, l->loop_ns));
+    return;
+  }
+  fprintf(out, "Event-loop utilisation: %.1f%%\n", 100.0 * l->elu);
+  fprintf(out, "  loop time %s, poll wait (idle) %s, callbacks %s (%.1f%%)\n",
+          ls_cli_fmt_dur(a, sizeof a, l->loop_ns),
+          ls_cli_fmt_dur(b, sizeof b, l->poll_idle_ns),
+          ls_cli_fmt_dur(c, sizeof c, l->callback_ns),
+          share(l->callback_ns, l->loop_ns));
+}
+
 void ls_report_print(const ls_report *rep, const char *path, FILE *out) {
   char a[32], b[32], c[32], d[32];
-  fprintf(out, "%s: %s trace, %llu events over %s, %llu loop iterations\n",
+  fprintf(out, "%s: %s trace, %llu events over %s, %zu loop thread%s\n",
           path, rep->source ? rep->source : "unknown",
           (unsigned long long)rep->events,
           ls_cli_fmt_dur(a, sizeof a, rep->last_ns - rep->first_ns),
-          (unsigned long long)rep->iterations);
-  if (!rep->iterations)
-    fprintf(out, "(no loop iterations: shares are of the whole trace)\n");
+          rep->nloops, rep->nloops == 1 ? "" : "s");
+  /* Each loop apart: summed, a second loop's idle poll would hide how
+   * busy the main one is. */
+  for (size_t i = 0; i < rep->nloops; i++)
+    print_loop(&rep->loops[i],
+               i ? "Other loop" : rep->loops[0].main ? "Main loop" : "Busiest loop",
+               out);
+  if (!rep->nloops)
+    fprintf(out, "\nNo loop iterations or phases: callbacks %s (%.1f%% of "
+                 "the trace)\n",
+            ls_cli_fmt_dur(a, sizeof a, rep->callback_ns),
+            share(rep->callback_ns, rep->last_ns - rep->first_ns));
 
-  fprintf(out, "\nPhases         %12s %8s %8s\n", "total", "share", "count");
-  for (int p = 0; p < LS_PHASE_COUNT; p++)
-    fprintf(out, "  %-12s %12s %7.1f%% %8llu\n", ls_phase_names[p],
-            ls_cli_fmt_dur(a, sizeof a, rep->phase_ns[p]),
-            share(rep->phase_ns[p], rep->loop_ns),
-            (unsigned long long)rep->phase_count[p]);
-
-  fprintf(out, "\nCallbacks  %8s %12s %12s %12s %12s\n", "count", "total",
-          "p50", "p99", "max");
+  fprintf(out, "\nCallbacks%s %8s %12s %12s %12s %12s\n",
+          rep->nloops > 1 ? ", all threads" : "", "count", "total", "p50",
+          "p99", "max");
   for (int k = 0; k < LS_KIND_COUNT; k++) {
     const ls_report_dist *dist = &rep->kinds[k];
     if (!dist->count)
@@ -380,20 +476,6 @@ void ls_report_print(const ls_report *rep, const char *path, FILE *out) {
     fprintf(out, "  %llu timer callbacks had no sched instant in the trace\n",
             (unsigned long long)rep->timers_unscheduled);
 
-  if (!rep->phase_count[LS_PHASE_POLL]) {
-    fprintf(out, "\nEvent-loop utilisation: n/a (no poll phase in the trace)"
-                 "\n  callbacks %s (%.1f%% of the trace)\n",
-            ls_cli_fmt_dur(c, sizeof c, rep->callback_ns),
-            share(rep->callback_ns, rep->loop_ns));
-  } else {
-    fprintf(out, "\nEvent-loop utilisation: %.1f%%\n", 100.0 * rep->elu);
-  fprintf(out, "  loop time %s, poll wait (idle) %s, callbacks %s (%.1f%%)\n",
-          ls_cli_fmt_dur(a, sizeof a, rep->loop_ns),
-          ls_cli_fmt_dur(b, sizeof b, rep->poll_idle_ns),
-          ls_cli_fmt_dur(c, sizeof c, rep->callback_ns),
-          share(rep->callback_ns, rep->loop_ns));
-  }
-
   fprintf(out, "\nLost events: %llu", (unsigned long long)rep->lost);
   if (rep->lost_records)
     fprintf(out, " (in %llu records): figures above miss them",
@@ -401,19 +483,27 @@ void ls_report_print(const ls_report *rep, const char *path, FILE *out) {
   fputc('\n', out);
 }
 
+void ls_report_free(ls_report *rep) {
+  free(rep->loops);
+  rep->loops = NULL;
+  rep->nloops = 0;
+}
+
 static void help(void) {
   printf(
       "usage: loopscope report TRACE\n"
       "\n"
       "Where the event loop's time went:\n"
-      "  - per phase: total time, share of loop time, count\n"
+      "  - per loop thread (the main loop first, then any other, such as\n"
+      "    node's worker or inspector loops): per phase total time, share\n"
+      "    of loop time and count; event-loop utilisation (1 - poll wait /\n"
+      "    loop time, where poll wait is the poll phase minus the callbacks\n"
+      "    run inside it), as node's eventLoopUtilization() per loop\n"
       "  - callbacks by kind: count, total, p50 / p99 / max duration\n"
       "    (nearest-rank percentiles, durations include nested work)\n"
       "  - the 10 longest callbacks with their labels\n"
       "  - timer lateness: callback start minus due time (from the sched\n"
       "    instant's due, or its time + delay_ms, matched by async id)\n"
-      "  - event-loop utilisation: 1 - poll wait / loop time, where poll\n"
-      "    wait is the poll phase minus the callbacks run inside it\n"
       "  - lost events\n"
       "\n"
       "  -h, --help  this help\n");
@@ -442,6 +532,7 @@ int ls_cmd_report(int argc, char **argv) {
   ls_cli_progress_init(&progress, "report", false);
   int status = ls_report_compute(r, &rep, &progress);
   ls_report_print(&rep, path, stdout);
+  ls_report_free(&rep);
   fflush(stdout);
   int rc;
   if (status == LS_FMT_ENOMEM)
