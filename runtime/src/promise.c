@@ -425,7 +425,10 @@ ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v) {
   if (q)
     return q; /* the value's reference is the caller's now */
   ls_promise *p = ls__promise_alloc(loop, 0);
-  settle(p, LS_FULFILLED, v);
+  if (v.type == LS_VAL_THENABLE)
+    ls__promise_resolve(p, v); /* adopted: its then is called from a job */
+  else
+    settle(p, LS_FULFILLED, v);
   return p;
 }
 

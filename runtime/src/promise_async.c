@@ -140,6 +140,10 @@ ls_value ls_await_value(ls_value v) {
     ls_value_drop(v);
     return not_in_async();
   }
+  /* await of a thenable is await Promise.resolve(thenable): its then is
+   * called from a job, and the await reacts to the adopting promise. */
+  if (v.type == LS_VAL_THENABLE)
+    return ls_await(ls_promise_resolved(a->loop, v));
   /* await of a plain value: V8 wraps it in a fulfilled promise and reacts
    * to it, one hop. Nothing else can see that promise, so the job carries
    * the value itself. */

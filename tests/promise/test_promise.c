@@ -159,6 +159,20 @@ Test(promise, a_thenable_may_settle_later) {
   cr_assert_str_eq(trail, "later:from a timer ");
 }
 
+/* Promise.all([{ then(r) { r('t'); r('ignored'); } }, 2]).then(...);
+ * Promise.resolve({ then() { throw new Error('boom'); } }).catch(...);
+ * node prints the catch first: the all needs one more hop. */
+Test(promise, promise_resolve_and_combinators_adopt_thenables) {
+  thenable_freed = 0;
+  ls_value items[] = {ls_thenable("t", then_now, count_thenable_free), ls_int(2)};
+  ls_promise_unref(ls_then(ls_promise_all(&loop, items, 2), note_value, NULL, "all"));
+  ls_promise *p = ls_promise_resolved(&loop, ls_thenable("boom", then_throws, count_thenable_free));
+  ls_promise_unref(ls_catch(p, note_error, "caught"));
+  cr_assert_eq(run_loop(), 0);
+  cr_assert_str_eq(trail, "caught:boom all:[\"t\",2] ");
+  cr_assert_eq(thenable_freed, 2);
+}
+
 /* Keeps the executor's promise to settle it from a timer. */
 static ls_value keep_for_later(ls_promise *p, void *arg) {
   *(ls_promise **)arg = ls_promise_ref(p);

@@ -39,7 +39,8 @@ ls_promise *ls_async(ls_loop *loop, ls_async_fn fn, void *arg);
 /* await p (consumed): the value (owned), or the reason with the thrown flag
  * set. Outside an async function it returns a thrown LS_EINVAL error. */
 ls_value ls_await(ls_promise *p);
-/* await v for any value (consumed): a promise value is awaited, anything
+/* await v for any value (consumed): a promise value is awaited, a thenable
+ * is adopted first (its then is called from a microtask, as in V8), anything
  * else behaves as an already fulfilled promise. */
 ls_value ls_await_value(ls_value v);
 /* True while running inside an ls_async body on this thread. */

@@ -68,7 +68,8 @@ typedef ls_value (*ls_finally_cb)(void *arg);
 /* A pending promise for the caller to settle (a "deferred"). */
 ls_promise *ls_promise_new(ls_loop *loop);
 ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg);
-/* Promise.resolve(v) (a promise value is returned as is) and
+/* Promise.resolve(v) (a promise value is returned as is, a thenable is
+ * adopted: its then is called from a microtask) and
  * Promise.reject(reason). Both consume their value. */
 ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v);
 ls_promise *ls_promise_rejected(ls_loop *loop, ls_value reason);
