@@ -197,6 +197,28 @@ static double bytes_per_event(void) {
   return (double)st.st_size / (double)(events - lost);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+/* The floor under every timestamped event: one TSC read (what the recorder
+ * stamps) next to one CLOCK_MONOTONIC read (what it would cost without). */
+static void clock_reads(void) {
+  enum { N = 20000000 };
+  uint64_t sum = 0, t0 = cpu_ns();
+  for (int i = 0; i < N; i++)
+    sum += __rdtsc();
+  double tsc = (double)(cpu_ns() - t0) / N;
+  t0 = cpu_ns();
+  for (int i = 0; i < N / 4; i++)
+    sum += now_ns();
+  double mono = (double)(cpu_ns() - t0) / (N / 4);
+  line("record: clock read ns, rdtsc vs CLOCK_MONOTONIC", tsc, mono);
+  if (sum == 42) /* keeps the reads */
+    puts("");
+}
+#else
+static void clock_reads(void) {}
+#endif
+
 int main(void) {
   int fd = mkstemp(path);
   if (fd < 0) {
@@ -211,6 +233,7 @@ int main(void) {
   line("record: no-loss M ev/s, 32 MiB ring (goal)",
        sustained_rate(1u << 20) / 1e6, 10);
   line("record: bytes per event, loop mix (goal)", bytes_per_event(), 24);
+  clock_reads();
   unlink(path);
   return 0;
 }
