@@ -59,6 +59,21 @@ static void check_trace(const char *path, pid_t pid) {
   cr_assert_geq(iters, 5, "%zu iterations", iters);
 }
 
+/* The traced program's pid, from the process name record. */
+static pid_t traced_pid(const char *path) {
+  ls_reader *r;
+  ls_record rec;
+  char err[256];
+  pid_t pid = 0;
+  cr_assert_eq(ls_reader_open(&r, path, err, sizeof(err)), 0, "%s", err);
+  while (ls_reader_next(r, &rec) == LS_FMT_OK && !pid)
+    if (rec.kind == LS_REC_PROCESS_NAME)
+      pid = (pid_t)rec.pid;
+  ls_reader_close(r);
+  cr_assert_gt(pid, 0, "%s names no process", path);
+  return pid;
+}
+
 static pid_t start_node(const char *ms) {
   char path[512];
   snprintf(path, sizeof(path), "%s/tests/bpf/js/forever.js", LS_SOURCE_DIR);
@@ -82,25 +97,31 @@ Test(bpf_cli, record_runs_the_program_unchanged) {
   cr_assert_eq(wait_exit(pid), 0);
   cr_assert(same_file("/tmp/ls-cli-plain.out", "/tmp/ls-cli-traced.out"));
   file_contains("/tmp/ls-cli-rec.err", "wrote /tmp/ls-cli-rec.fxt");
-  /* The child's pid is the trace's; find it through the process name. */
+  check_trace("/tmp/ls-cli-rec.fxt", traced_pid("/tmp/ls-cli-rec.fxt"));
+}
+
+/* Options before --ebpf count as much as those after it: the level here
+ * leaves only iterations and phases in the trace. */
+Test(bpf_cli, record_returns_the_program_status) {
+  skip_unless_bpf(true);
+  char *argv[] = {LS_CLI, "record", "-o", "/tmp/ls-cli-st.fxt", "--level", "phases",
+                  "--ebpf", "--", "node", "-e", "setTimeout(() => process.exit(3), 20)",
+                  NULL};
+  cr_assert_eq(wait_exit(spawn(argv, NULL, NULL)), 3);
   ls_reader *r;
   ls_record rec;
   char err[256];
-  pid_t traced_pid = 0;
-  cr_assert_eq(ls_reader_open(&r, "/tmp/ls-cli-rec.fxt", err, sizeof(err)), 0);
-  while (ls_reader_next(r, &rec) == LS_FMT_OK && !traced_pid)
-    if (rec.kind == LS_REC_PROCESS_NAME)
-      traced_pid = (pid_t)rec.pid;
+  size_t slices = 0;
+  cr_assert_eq(ls_reader_open(&r, "/tmp/ls-cli-st.fxt", err, sizeof(err)), 0, "%s", err);
+  while (ls_reader_next(r, &rec) == LS_FMT_OK) {
+    if (rec.kind != LS_REC_EVENT || rec.event.type != LS_EV_BEGIN)
+      continue;
+    cr_assert(!strcmp(rec.event.category, "loop") || !strcmp(rec.event.category, "phase"),
+              "a %s/%s slice at level phases", rec.event.category, rec.event.name);
+    slices++;
+  }
   ls_reader_close(r);
-  cr_assert_gt(traced_pid, 0);
-  check_trace("/tmp/ls-cli-rec.fxt", traced_pid);
-}
-
-Test(bpf_cli, record_returns_the_program_status) {
-  skip_unless_bpf(true);
-  char *argv[] = {LS_CLI, "record", "--ebpf", "-o", "/tmp/ls-cli-st.fxt", "--",
-                  "node", "-e", "setTimeout(() => process.exit(3), 20)", NULL};
-  cr_assert_eq(wait_exit(spawn(argv, NULL, NULL)), 3);
+  cr_assert_gt(slices, 0);
 }
 
 Test(bpf_cli, attach_for_a_duration) {
@@ -189,14 +210,5 @@ Test(bpf_cli, record_a_script_traces_its_interpreter) {
                   path, NULL};
   cr_assert_eq(wait_exit(spawn(argv, "/tmp/ls-cli-sb.out", "/tmp/ls-cli-sb.err")), 0);
   file_contains("/tmp/ls-cli-sb.out", "shebang 10");
-  ls_reader *r;
-  ls_record rec;
-  char err[256];
-  pid_t pid = 0;
-  cr_assert_eq(ls_reader_open(&r, "/tmp/ls-cli-sb.fxt", err, sizeof(err)), 0);
-  while (ls_reader_next(r, &rec) == LS_FMT_OK && !pid)
-    if (rec.kind == LS_REC_PROCESS_NAME)
-      pid = (pid_t)rec.pid;
-  ls_reader_close(r);
-  check_trace("/tmp/ls-cli-sb.fxt", pid);
+  check_trace("/tmp/ls-cli-sb.fxt", traced_pid("/tmp/ls-cli-sb.fxt"));
 }

@@ -331,8 +331,39 @@ Test(cli, record_environment_and_status) {
   cr_expect_eq(LS_RUN(NULL, &err, "record", "-o", out, "--", "/nonexistent/prog"), 127);
   cr_expect_not_null(strstr(err, "/nonexistent/prog"), "%s", err);
   free(err);
+
+  /* Options end at the program's name: its own --ebpf is its own. */
+  snprintf(script, sizeof script, "test \"$0\" = --ebpf && cp %s \"$LOOPSCOPE_TRACE\"",
+           sample);
+  cr_expect_eq(LS_RUN(NULL, &err, "record", "-o", out, "sh", "-c", script, "--ebpf"),
+               0, "%s", err);
+  free(err);
   unlink(sample), unlink(out);
   free(sample), free(out);
+}
+
+/* `record` options go in any order: --ebpf after an eBPF option still
+ * hands them all to the eBPF recorder (which judges the level here, or says
+ * it is not built in), and an eBPF option without --ebpf is named. */
+Test(cli, record_options_in_any_order) {
+  char *err;
+  cr_expect_eq(LS_RUN(NULL, &err, "record", "--level", "phases", "--", "true"), 2);
+  cr_expect_not_null(strstr(err, "--level is an eBPF option"), "%s", err);
+  free(err);
+  const char *orders[][6] = {
+      {"--level", "most", "--ebpf", "-o", "/dev/null", "--"},
+      {"-o", "/dev/null", "--ebpf", "-l", "most", "--"},
+      {"--ebpf", "--level=most", "-o", "/dev/null", "--", "true"},
+  };
+  for (size_t i = 0; i < sizeof orders / sizeof *orders; i++) {
+    int rc = LS_RUN(NULL, &err, "record", orders[i][0], orders[i][1],
+                    orders[i][2], orders[i][3], orders[i][4], orders[i][5],
+                    "true");
+    cr_expect(strstr(err, "bad level 'most'") ? rc == 2
+                                               : strstr(err, "without eBPF") && rc == 1,
+              "order %zu: exit %d, %s", i, rc, err);
+    free(err);
+  }
 }
 
 /* The examples come from the runtime's build; either way a missing one is

@@ -61,7 +61,8 @@ static void help_record(void) {
          "Starts PROGRAM (e.g. node app.js, or a script whose #! names node) with\n"
          "eBPF probes attached before its first instruction and traces its event\n"
          "loop until it exits. The program runs unchanged: same output, same exit\n"
-         "status (returned by loopscope). --ebpf must come first.\n"
+         "status (returned by loopscope). Options go in any order before\n"
+         "PROGRAM.\n"
          "\n"
          "  -o, --output FILE      trace file (default loopscope.fxt)\n"
          "  -l, --level LEVEL      phases, callbacks (default) or full: see\n"
@@ -75,23 +76,13 @@ static void help_record(void) {
          "Either way the trace is complete once loopscope exits.\n");
 }
 
-static const struct option long_opts[] = {
-  {"pid", required_argument, NULL, 'p'},
-  {"output", required_argument, NULL, 'o'},
-  {"duration", required_argument, NULL, 'd'},
-  {"level", required_argument, NULL, 'l'},
-  {"threshold-ms", required_argument, NULL, 't'},
-  {"ebpf", no_argument, NULL, 'e'},
-  {"help", no_argument, NULL, 'h'},
-  {NULL, 0, NULL, 0},
-};
-
 /* Returns -1 to go on, else an exit code (help printed, or bad usage). */
 static int parse(int argc, char **argv, attach_opts *o, bool record) {
   int c;
   char *end;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+p:o:d:l:t:h", long_opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, LS_CLI_TRACE_SHORTOPTS,
+                          ls_cli_trace_longopts, NULL)) != -1) {
     switch (c) {
     case 'p': {
       long v = strtol(optarg, &end, 10);
@@ -121,6 +112,9 @@ static int parse(int argc, char **argv, attach_opts *o, bool record) {
       break;
     }
     case 'e': break; /* `record --ebpf`: how we got here */
+    case 'F':
+      return ls_cli_usage(o->cmd, "--flight is for recording a program on the "
+                                  "runtime, not with eBPF");
     case 'h':
       record ? help_record() : help_attach();
       return 0;

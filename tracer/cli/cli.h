@@ -3,6 +3,7 @@
 #ifndef LOOPSCOPE_CLI_H
 #define LOOPSCOPE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,37 @@ int ls_cli_usage(const char *cmd, const char *fmt, ...)
 /* Prints "loopscope CMD: message"; returns 1. */
 int ls_cli_fail(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The options of `record`, `record --ebpf` and `attach`, in one table: record
+ * finds --ebpf wherever it stands among them (skipping option values and
+ * stopping at the program's name, as getopt does), and each parser can name
+ * an option that is another mode's rather than call it unknown. '+': options
+ * end at the program's name even without "--". */
+extern const struct option ls_cli_trace_longopts[];
+#define LS_CLI_TRACE_SHORTOPTS "+p:o:d:l:t:F:h"
+
+/* The command line of the converting commands (export, import):
+ * `CMD IN [-o OUT] [-q] [-h]` and options of the command's own. */
+typedef struct ls_cli_convert {
+  const char *cmd;
+  const char *in_what;          /* "TRACE", "JSON": for messages */
+  const char *in_ext, *out_ext; /* default OUT: IN with out_ext for in_ext
+                                   (or out_ext appended) */
+  void (*help)(void);
+  const char *shortopts;        /* with "o:qh" */
+  const struct option *longopts; /* with output, quiet, help */
+  /* Takes an option of the command's own (not o, q, h); returns 0, or the
+   * exit code of a usage error. */
+  int (*own_option)(void *ctx, int c, const char *arg);
+  void *ctx;
+  /* Filled in by ls_cli_parse_convert: */
+  const char *in, *out;
+  bool quiet;
+  char *default_out;            /* out when there is no -o: free() it */
+} ls_cli_convert;
+/* Returns -1 to go on, else an exit code (0 after --help, 1 without memory,
+ * 2 for bad usage, said on stderr). */
+int ls_cli_parse_convert(ls_cli_convert *c, int argc, char **argv);
 
 /* "64", "64k", "256MB", "1GiB": binary multiples (k = 1024). */
 bool ls_cli_parse_size(const char *s, uint64_t *bytes);

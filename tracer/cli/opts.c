@@ -33,6 +33,63 @@ int ls_cli_fail(const char *cmd, const char *fmt, ...) {
   return 1;
 }
 
+const struct option ls_cli_trace_longopts[] = {
+    {"pid", required_argument, NULL, 'p'},        /* attach */
+    {"output", required_argument, NULL, 'o'},     /* all */
+    {"duration", required_argument, NULL, 'd'},   /* eBPF */
+    {"level", required_argument, NULL, 'l'},      /* eBPF */
+    {"threshold-ms", required_argument, NULL, 't'}, /* eBPF */
+    {"flight", required_argument, NULL, 'F'},     /* record on the runtime */
+    {"ebpf", no_argument, NULL, 'e'},             /* record */
+    {"help", no_argument, NULL, 'h'},
+    {0}};
+
+/* IN.in_ext -> IN.out_ext; any other name gets out_ext appended. */
+static char *swap_ext(const char *in, const char *in_ext, const char *out_ext) {
+  size_t n = strlen(in), ni = strlen(in_ext), no = strlen(out_ext);
+  char *out = malloc(n + no + 1);
+  if (!out)
+    return NULL;
+  if (n > ni && strcmp(in + n - ni, in_ext) == 0)
+    n -= ni;
+  memcpy(out, in, n);
+  memcpy(out + n, out_ext, no + 1);
+  return out;
+}
+
+int ls_cli_parse_convert(ls_cli_convert *c, int argc, char **argv) {
+  int opt, rc;
+  c->out = NULL;
+  c->quiet = false;
+  c->default_out = NULL;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, c->shortopts, c->longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'o':
+      c->out = optarg;
+      break;
+    case 'q':
+      c->quiet = true;
+      break;
+    case 'h':
+      c->help();
+      return 0;
+    case '?':
+      return ls_cli_usage(c->cmd, "unknown option");
+    default: /* a letter of shortopts beyond o, q and h */
+      if ((rc = c->own_option(c->ctx, opt, optarg)))
+        return rc;
+    }
+  }
+  if (optind != argc - 1)
+    return ls_cli_usage(c->cmd, "expected one %s file", c->in_what);
+  c->in = argv[optind];
+  if (!c->out &&
+      !(c->out = c->default_out = swap_ext(c->in, c->in_ext, c->out_ext)))
+    return ls_cli_fail(c->cmd, "out of memory");
+  return -1;
+}
+
 /* Splits "1.5ms" into 1.5 and "ms"; the number must be finite and >= 0. */
 static bool number_and_unit(const char *s, double *v, const char **unit) {
   if (!s || !*s || isspace((unsigned char)*s) || *s == '-')

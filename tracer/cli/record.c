@@ -4,7 +4,6 @@
  * file (tracer/record/include/loopscope/trace.h), so recording is just an
  * environment for the child; afterwards we check that the file reads. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,7 @@
 static void help(void) {
   printf(
       "usage: loopscope record [-o FILE] [--flight SECONDS] -- PROGRAM [ARGS]\n"
-      "       loopscope record --ebpf [-o FILE] -- PROGRAM [ARGS]\n"
+      "       loopscope record --ebpf [-o FILE] [--level LEVEL] ... -- PROGRAM [ARGS]\n"
       "\n"
       "Runs PROGRAM, a program built on the loopscope runtime, with tracing\n"
       "on (LOOPSCOPE_TRACE=FILE), waits for it and exits with its status.\n"
@@ -28,7 +27,9 @@ static void help(void) {
       "  -F, --flight SECS   flight recorder: keep only the last SECS seconds,\n"
       "                      written at exit or on SIGUSR2\n"
       "      --ebpf          trace with eBPF probes instead (any program,\n"
-      "                      node included; needs root or CAP_BPF)\n"
+      "                      node included; needs root or CAP_SYS_ADMIN);\n"
+      "                      its options (--level, --threshold-ms,\n"
+      "                      --duration): 'loopscope record --ebpf --help'\n"
       "  -h, --help          this help\n");
 }
 
@@ -114,40 +115,54 @@ int ls_cli_record_program(const char *cmd, const char *out, double flight_s,
 }
 
 int ls_cmd_record(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'},
-      {"flight", required_argument, NULL, 'F'},
-      {"help", no_argument, NULL, 'h'},
-      {0}};
-  /* --ebpf anywhere before "--" hands every option to attach.c, which knows
-   * eBPF options (--level, ...) this parser does not. */
-  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-    if (strcmp(argv[i], "--ebpf") == 0)
-      return ls_cmd_record_ebpf(argc, argv);
-  const char *out = "loopscope.fxt";
-  double flight = 0;
+  const char *out = "loopscope.fxt", *flight_arg = NULL, *ebpf_only = NULL;
+  bool ebpf = false, want_help = false;
   int c;
   optind = 1;
-  /* '+': options end at the program's name even without "--". */
-  while ((c = getopt_long(argc, argv, "+o:F:h", longopts, NULL)) != -1) {
+  /* One pass over every option of both modes: --ebpf may come anywhere
+   * among them, and hands them all to attach.c, which parses them again. */
+  while ((c = getopt_long(argc, argv, LS_CLI_TRACE_SHORTOPTS,
+                          ls_cli_trace_longopts, NULL)) != -1) {
     switch (c) {
     case 'o':
       out = optarg;
       break;
-    case 'F': {
-      char *end;
-      flight = strtod(optarg, &end);
-      if (*end || !(flight > 0 && flight < 1e6))
-        return ls_cli_usage("record", "bad --flight '%s' (seconds > 0)",
-                            optarg);
+    case 'F':
+      flight_arg = optarg;
       break;
-    }
+    case 'e':
+      ebpf = true;
+      break;
+    case 'd':
+    case 'l':
+    case 't':
+      ebpf_only = c == 'd' ? "--duration" : c == 'l' ? "--level" : "--threshold-ms";
+      break;
+    case 'p':
+      return ls_cli_usage("record", "-p is for 'loopscope attach'");
     case 'h':
-      help();
-      return 0;
+      want_help = true;
+      break;
     default:
       return ls_cli_usage("record", "unknown option");
     }
+  }
+  if (ebpf)
+    return ls_cmd_record_ebpf(argc, argv);
+  if (want_help) {
+    help();
+    return 0;
+  }
+  if (ebpf_only)
+    return ls_cli_usage("record", "%s is an eBPF option: add --ebpf",
+                        ebpf_only);
+  double flight = 0;
+  if (flight_arg) {
+    char *end;
+    flight = strtod(flight_arg, &end);
+    if (*end || !(flight > 0 && flight < 1e6))
+      return ls_cli_usage("record", "bad --flight '%s' (seconds > 0)",
+                          flight_arg);
   }
   if (optind >= argc)
     return ls_cli_usage("record", "expected a PROGRAM to run");
