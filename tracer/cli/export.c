@@ -1,5 +1,4 @@
 /* loopscope export: a trace to Chrome Trace Event JSON (tracer/export). */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,17 +39,11 @@ static void on_warn_size(void *ctx, const char *path, uint64_t bytes) {
           path, (unsigned long long)(bytes >> 20));
 }
 
-/* TRACE.fxt -> TRACE.json; any other name gets .json appended. */
-static char *default_output(const char *trace) {
-  size_t n = strlen(trace);
-  char *out = malloc(n + 6);
-  if (!out)
-    return NULL;
-  if (n > 4 && strcmp(trace + n - 4, ".fxt") == 0)
-    n -= 4;
-  memcpy(out, trace, n);
-  strcpy(out + n, ".json");
-  return out;
+static int split_option(void *ctx, int c, const char *arg) {
+  (void)c; /* 's', the only one */
+  if (!ls_cli_parse_size(arg, ctx))
+    return ls_cli_usage("export", "bad --split-size '%s' (e.g. 256MB)", arg);
+  return 0;
 }
 
 int ls_cmd_export(int argc, char **argv) {
@@ -60,37 +53,16 @@ int ls_cmd_export(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {0}};
-  const char *out = NULL;
   uint64_t split = 0;
-  bool quiet = false;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:s:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      out = optarg;
-      break;
-    case 's':
-      if (!ls_cli_parse_size(optarg, &split))
-        return ls_cli_usage("export", "bad --split-size '%s' (e.g. 256MB)",
-                            optarg);
-      break;
-    case 'q':
-      quiet = true;
-      break;
-    case 'h':
-      help();
-      return 0;
-    default:
-      return ls_cli_usage("export", "unknown option");
-    }
-  }
-  if (optind != argc - 1)
-    return ls_cli_usage("export", "expected one TRACE file");
-  const char *trace = argv[optind];
-  char *def = NULL;
-  if (!out && !(out = def = default_output(trace)))
-    return ls_cli_fail("export", "out of memory");
+  ls_cli_convert cl = {.cmd = "export", .in_what = "TRACE", .in_ext = ".fxt",
+                       .out_ext = ".json", .help = help, .shortopts = "o:s:qh",
+                       .longopts = longopts, .own_option = split_option,
+                       .ctx = &split};
+  int rc = ls_cli_parse_convert(&cl, argc, argv);
+  if (rc >= 0)
+    return rc;
+  const char *trace = cl.in, *out = cl.out;
+  char *def = cl.default_out;
   if (split && strcmp(out, "-") == 0) {
     free(def);
     return ls_cli_usage("export", "--split-size needs an output file");
@@ -109,7 +81,7 @@ int ls_cmd_export(int argc, char **argv) {
                          .warn_size = on_warn_size};
   ls_export_stats st;
   char err[1024];
-  int rc = ls_export_chrome(r, out, &opts, &st, err, sizeof err);
+  rc = ls_export_chrome(r, out, &opts, &st, err, sizeof err);
   ls_cli_progress_done(&progress);
   /* Read errors are in err; this warns about a torn tail, or fails a file
    * with no whole record at all. */
@@ -118,7 +90,7 @@ int ls_cmd_export(int argc, char **argv) {
     ls_cli_fail("export", "%s", err);
   } else if (trc != 0) {
     rc = trc;
-  } else if (!quiet) {
+  } else if (!cl.quiet) {
     fprintf(stderr, "loopscope export: wrote %s%s: %llu events, %llu bytes",
             strcmp(out, "-") == 0 ? "<stdout>" : out,
             st.files > 1 ? " (+ parts)" : "",

@@ -1,7 +1,6 @@
 /* loopscope import: Chrome Trace Event JSON to a trace (tracer/export). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,18 +25,6 @@ static void help(void) {
       "  -o, --output FILE  output trace (default: IN with .fxt for .json)\n"
       "  -q, --quiet        no summary on stderr\n"
       "  -h, --help         this help\n");
-}
-
-static char *default_output(const char *in) {
-  size_t n = strlen(in);
-  char *out = malloc(n + 5);
-  if (!out)
-    return NULL;
-  if (n > 5 && strcmp(in + n - 5, ".json") == 0)
-    n -= 5;
-  memcpy(out, in, n);
-  strcpy(out + n, ".fxt");
-  return out;
 }
 
 static int convert(const char *in, const char *out, bool quiet) {
@@ -106,31 +93,13 @@ int ls_cmd_import(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {0}};
-  const char *out = NULL;
-  bool quiet = false;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      out = optarg;
-      break;
-    case 'q':
-      quiet = true;
-      break;
-    case 'h':
-      help();
-      return 0;
-    default:
-      return ls_cli_usage("import", "unknown option");
-    }
-  }
-  if (optind != argc - 1)
-    return ls_cli_usage("import", "expected one JSON file");
-  char *def = NULL;
-  if (!out && !(out = def = default_output(argv[optind])))
-    return ls_cli_fail("import", "out of memory");
-  int rc = convert(argv[optind], out, quiet);
-  free(def);
+  ls_cli_convert cl = {.cmd = "import", .in_what = "JSON", .in_ext = ".json",
+                       .out_ext = ".fxt", .help = help, .shortopts = "o:qh",
+                       .longopts = longopts};
+  int rc = ls_cli_parse_convert(&cl, argc, argv);
+  if (rc >= 0)
+    return rc;
+  rc = convert(cl.in, cl.out, cl.quiet);
+  free(cl.default_out);
   return rc;
 }
