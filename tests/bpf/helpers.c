@@ -168,6 +168,16 @@ const ls_arg *arg(const ls_event *ev, const char *name) {
   return ls_event_arg(ev, name);
 }
 
+void check_output(const char *path, const char *expected) {
+  char buf[256] = "";
+  FILE *f = fopen(path, "r");
+  cr_assert(f, "%s: %s", path, strerror(errno));
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  cr_assert_str_eq(buf, expected, "%s", path);
+}
+
 bool same_file(const char *a, const char *b) {
   char cmd[1024];
   snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", a, b);

@@ -40,6 +40,8 @@ const char *thread_name(const trace *t, uint64_t tid);
 size_t count(const trace *t, uint64_t tid, int type, const char *cat,
              const char *name);
 const ls_arg *arg(const ls_event *ev, const char *name);
+/* Fails the test unless the file holds exactly `expected`. */
+void check_output(const char *path, const char *expected);
 /* Whether the file is identical to the other, byte for byte. */
 bool same_file(const char *a, const char *b);
 

@@ -93,26 +93,30 @@ static size_t check_iterations(const trace *t) {
   return iterations;
 }
 
-static void check_output(const char *name, const char *expected) {
-  char buf[256] = "";
-  FILE *f = fopen(name, "r");
-  cr_assert(f);
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  cr_assert_str_eq(buf, expected);
+/* Runs tests/bpf/js/<script> under the tracer at `level`: it exits 0,
+ * prints `output` (unless NULL) and its slices nest. */
+static void trace_node(const char *script, ls_bpf_level level,
+                       const char *output, trace *t) {
+  char path[512], out[512], *argv[3];
+  skip_unless_bpf(true);
+  /* Tests run in parallel (--jobs), some on the same script. */
+  snprintf(out, sizeof(out), "/tmp/ls-bpf-%d-%s.out", (int)getpid(), script);
+  node_argv(script, path, sizeof(path), argv);
+  run_traced(argv, level, out, t);
+  cr_assert(WIFEXITED(t->status) && WEXITSTATUS(t->status) == 0,
+            "%s: wait status %#x", script, t->status);
+  if (output)
+    check_output(out, output);
+  unlink(out);
+  check_nesting(t);
 }
 
 TestSuite(bpf_node, .timeout = 60);
 
 Test(bpf_node, timers_phases_and_lateness) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("timers.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_PHASES, "/tmp/ls-bpf-timers.out", &t);
-  cr_assert(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
-  check_nesting(&t);
+  trace_node("timers.js", LS_BPF_PHASES, "immediate\nread true\nticks 20\n",
+             &t);
   size_t iters = check_iterations(&t);
   /* 20 ticks of 10 ms: at least one iteration each. */
   cr_assert_geq(iters, 20, "%zu iterations", iters);
@@ -133,17 +137,12 @@ Test(bpf_node, timers_phases_and_lateness) {
   }
   cr_assert_geq(polls, iters);
   cr_assert_geq(timed, 5, "%zu polls waited for a timer", timed);
-  check_output("/tmp/ls-bpf-timers.out", "immediate\nread true\nticks 20\n");
   trace_free(&t);
 }
 
 Test(bpf_node, immediates_one_per_iteration) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("immediates.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_CALLBACKS, NULL, &t);
-  check_nesting(&t);
+  trace_node("immediates.js", LS_BPF_CALLBACKS, NULL, &t);
   size_t iters = check_iterations(&t);
   cr_assert_geq(iters, 300, "%zu iterations for 300 chained immediates", iters);
   size_t imm = count(&t, t.pid, LS_EV_BEGIN, "immediate", NULL);
@@ -155,12 +154,8 @@ Test(bpf_node, immediates_one_per_iteration) {
 }
 
 Test(bpf_node, fs_work_on_worker_threads) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("fs.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_FULL, NULL, &t);
-  check_nesting(&t);
+  trace_node("fs.js", LS_BPF_FULL, NULL, &t);
   check_iterations(&t);
   /* readFile = open, fstat, read, read, close: each a pool slice. */
   size_t pool = 0, queued = count(&t, t.pid, LS_EV_INSTANT, "sched", "threadpool");
@@ -189,14 +184,9 @@ Test(bpf_node, fs_work_on_worker_threads) {
 }
 
 Test(bpf_node, tcp_echo_io_callbacks) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("echo.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_CALLBACKS, "/tmp/ls-bpf-echo.out", &t);
-  check_nesting(&t);
+  trace_node("echo.js", LS_BPF_CALLBACKS, "round trips 50\n", &t);
   check_iterations(&t);
-  check_output("/tmp/ls-bpf-echo.out", "round trips 50\n");
   size_t stream = count(&t, t.pid, LS_EV_BEGIN, "io", "uv__stream_io");
   size_t server = count(&t, t.pid, LS_EV_BEGIN, "io", "uv__server_io");
   /* 50 pings and 50 echoes read, each by one side: >= 100 stream events. */
@@ -226,13 +216,9 @@ Test(bpf_node, tcp_echo_io_callbacks) {
 }
 
 Test(bpf_node, busy_callback_is_a_blocked_mark) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("busy.js", path, sizeof(path), argv);
   for (int level = LS_BPF_PHASES; level <= LS_BPF_CALLBACKS; level++) {
-    run_traced(argv, (ls_bpf_level)level, NULL, &t);
-    check_nesting(&t);
+    trace_node("busy.js", (ls_bpf_level)level, NULL, &t);
     size_t marks = 0;
     for (size_t i = 0; i < t.n; i++) {
       const ls_event *e = &t.ev[i];
@@ -287,11 +273,8 @@ static unsigned our_programs_loaded(void) {
 }
 
 Test(bpf_node, nothing_left_attached, .timeout = 60) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("timers.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_FULL, NULL, &t);
+  trace_node("timers.js", LS_BPF_FULL, NULL, &t);
   trace_free(&t);
   /* Another test may be tracing right now (--jobs): wait for it. */
   unsigned left = 0;
@@ -334,12 +317,8 @@ Test(bpf_node, refuses_clearly) {
 }
 
 Test(bpf_node, write_queue_counters) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("backpressure.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_FULL, NULL, &t);
-  check_nesting(&t);
+  trace_node("backpressure.js", LS_BPF_FULL, NULL, &t);
   size_t counters = 0;
   uint64_t peak = 0, last = 1;
   for (size_t i = 0; i < t.n; i++) {
@@ -360,14 +339,9 @@ Test(bpf_node, write_queue_counters) {
 }
 
 Test(bpf_node, microtasks_and_close_callbacks) {
-  skip_unless_bpf(true);
-  char path[512], *argv[3];
   trace t;
-  node_argv("promises.js", path, sizeof(path), argv);
-  run_traced(argv, LS_BPF_CALLBACKS, "/tmp/ls-bpf-prom.out", &t);
-  check_nesting(&t);
+  trace_node("promises.js", LS_BPF_CALLBACKS, "rounds 30\n", &t);
   check_iterations(&t);
-  check_output("/tmp/ls-bpf-prom.out", "rounds 30\n");
   /* Checkpoints that ran reactions, not the many that found nothing. */
   size_t micro = count(&t, t.pid, LS_EV_BEGIN, "microtask", "microtasks");
   cr_assert_geq(micro, 30, "%zu microtask checkpoints", micro);

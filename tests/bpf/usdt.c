@@ -58,11 +58,7 @@ Test(bpf_usdt, hooks_one_to_one, .timeout = 60) {
   const ls_event *a = nth(&t, LS_EV_ASYNC_BEGIN, "await", "sleep", 4);
   cr_assert(a && a->id == 50);
 
-  FILE *out = fopen("/tmp/ls-bpf-usdt.out", "r");
-  char line[64] = "";
-  cr_assert(out && fgets(line, sizeof(line), out));
-  fclose(out);
-  cr_assert_str_eq(line, "iterations 50\n");
+  check_output("/tmp/ls-bpf-usdt.out", "iterations 50\n");
   trace_free(&t);
 }
 
@@ -82,11 +78,7 @@ Test(bpf_usdt, runtime_program, .timeout = 60) {
   cr_assert_eq(count(&t, tid, LS_EV_BEGIN, "immediate", NULL), 1);
   cr_assert_eq(count(&t, tid, LS_EV_BEGIN, NULL, NULL),
                count(&t, tid, LS_EV_END, NULL, NULL));
-  FILE *out = fopen("/tmp/ls-bpf-rt.out", "r");
-  char line[64] = "";
-  cr_assert(out && fgets(line, sizeof(line), out));
-  fclose(out);
-  cr_assert_str_eq(line, "ticks 20\n");
+  check_output("/tmp/ls-bpf-rt.out", "ticks 20\n");
   trace_free(&t);
 }
 #endif
