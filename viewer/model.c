@@ -1135,6 +1135,21 @@ int ls_vmodel_load(ls_vmodel *m, const char *path) {
 
 /* ------------------------------------------------------------ queries */
 
+/* Binary search: the first index in [lo, hi) where pred holds (hi if none),
+ * pred being false, then true, along the array. */
+#define FIRST_WHERE(lo, hi, pred, out)                                       \
+  do {                                                                       \
+    uint32_t l_ = (lo), h_ = (hi);                                           \
+    while (l_ < h_) {                                                        \
+      uint32_t mid_ = l_ + (h_ - l_) / 2;                                    \
+      if (pred(mid_))                                                        \
+        h_ = mid_;                                                           \
+      else                                                                   \
+        l_ = mid_ + 1;                                                       \
+    }                                                                        \
+    (out) = l_;                                                              \
+  } while (0)
+
 /* Galloping: probes from, from+1, from+3, from+7, ... until the predicate
  * holds, then a binary search in the last gap. */
 #define GALLOP(n, from, pred, out)                                           \
@@ -1152,81 +1167,56 @@ int ls_vmodel_load(ls_vmodel *m, const char *path) {
       lo_ = hi_;                                                             \
       step_ *= 2;                                                            \
     }                                                                        \
-    lo_++; /* pred(lo_ - 1) is false */                                     \
-    while (lo_ < hi_) {                                                      \
-      uint32_t mid_ = lo_ + (hi_ - lo_) / 2;                                 \
-      if (pred(mid_))                                                        \
-        hi_ = mid_;                                                          \
-      else                                                                   \
-        lo_ = mid_ + 1;                                                      \
-    }                                                                        \
-    (out) = lo_;                                                             \
+    FIRST_WHERE(lo_ + 1, hi_, pred, out); /* pred(lo_) is false */           \
   } while (0)
+
+/* The predicates of the queries below, on element i. */
+#define ENDS_AFTER(i) (r->v[i].t1 > t)
+#define STARTS_AT_OR_AFTER(i) (r->v[i].t0 >= t)
+#define AT_OR_AFTER(i) (r->v[i].t >= t)
+#define AFTER(i) (s->v[i].t > t)
 
 uint32_t ls_vrow_first_after_from(const ls_vrow *r, uint64_t t,
                                   uint32_t from) {
   uint32_t out;
-#define ENDS_AFTER(i) (r->v[i].t1 > t)
   GALLOP(r->n, from, ENDS_AFTER, out);
-#undef ENDS_AFTER
   return out;
 }
 
 uint32_t ls_vseries_at_from(const ls_vseries *s, uint64_t t, uint32_t from) {
   uint32_t first_after;
-#define AFTER(i) (s->v[i].t > t)
   GALLOP(s->n, from == UINT32_MAX ? 0 : from, AFTER, first_after);
-#undef AFTER
   return first_after ? first_after - 1 : UINT32_MAX;
 }
 
 uint32_t ls_vrow_first_after(const ls_vrow *r, uint64_t t) {
-  uint32_t lo = 0, hi = r->n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (r->v[mid].t1 > t)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo;
+  uint32_t out;
+  FIRST_WHERE(0, r->n, ENDS_AFTER, out);
+  return out;
 }
 
 uint32_t ls_vrow_first_start_at(const ls_vrow *r, uint64_t t) {
-  uint32_t lo = 0, hi = r->n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (r->v[mid].t0 >= t)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo;
+  uint32_t out;
+  FIRST_WHERE(0, r->n, STARTS_AT_OR_AFTER, out);
+  return out;
 }
 
 uint32_t ls_vinstants_first_at(const ls_vinstants *r, uint64_t t) {
-  uint32_t lo = 0, hi = r->n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (r->v[mid].t >= t)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo;
+  uint32_t out;
+  FIRST_WHERE(0, r->n, AT_OR_AFTER, out);
+  return out;
 }
 
 uint32_t ls_vseries_at(const ls_vseries *s, uint64_t t) {
-  uint32_t lo = 0, hi = s->n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (s->v[mid].t > t)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo ? lo - 1 : UINT32_MAX;
+  uint32_t first_after;
+  FIRST_WHERE(0, s->n, AFTER, first_after);
+  return first_after ? first_after - 1 : UINT32_MAX;
 }
+
+#undef ENDS_AFTER
+#undef STARTS_AT_OR_AFTER
+#undef AT_OR_AFTER
+#undef AFTER
 
 const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref) {
   if (ref.thread < 0 || (unsigned)ref.thread >= m->nthreads)
