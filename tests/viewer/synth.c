@@ -85,19 +85,11 @@ static ls_arg u64arg(const char *name, uint64_t v) {
   return (ls_arg){.name = name, .type = LS_ARG_U64, .v.u = v};
 }
 
-static void slice_begin(sim *s, const char *cat, const char *name,
-                        unsigned nargs, const ls_arg *args) {
-  ls_event e = {.type = LS_EV_BEGIN, .ts = s->now, .category = cat,
-                .name = name, .nargs = nargs};
-  if (nargs) /* args may be NULL then */
-    memcpy(e.args, args, nargs * sizeof *args);
-  emit(s, &e);
-}
-
-static void slice_end(sim *s, const char *cat, const char *name,
-                      unsigned nargs, const ls_arg *args) {
-  ls_event e = {.type = LS_EV_END, .ts = s->now, .category = cat,
-                .name = name, .nargs = nargs};
+/* A slice's begin or end (type) on the loop thread, now. */
+static void slice_edge(sim *s, ls_event_type type, const char *cat,
+                       const char *name, unsigned nargs, const ls_arg *args) {
+  ls_event e = {.type = type, .ts = s->now, .category = cat, .name = name,
+                .nargs = nargs};
   if (nargs) /* args may be NULL then */
     memcpy(e.args, args, nargs * sizeof *args);
   emit(s, &e);
@@ -223,7 +215,7 @@ static void run(sim *s, const item *it, bool macrotask) {
   emit(s, &fe);
   ls_arg args[2] = {u64arg("id", it->id), u64arg("trigger", it->trigger)};
   const char *cat = ls_kind_names[it->kind];
-  slice_begin(s, cat, it->label, 2, args);
+  slice_edge(s, LS_EV_BEGIN, cat, it->label, 2, args);
   s->st->callbacks++;
   s->now += 2000 + rnd(s) % 30000;
   if (macrotask) {
@@ -250,7 +242,7 @@ static void run(sim *s, const item *it, bool macrotask) {
   } else if (chance(s, 12)) {
     schedule(s, it->id, chance(s, 50) ? LS_KIND_TICK : LS_KIND_MICROTASK);
   }
-  slice_end(s, cat, it->label, 0, NULL);
+  slice_edge(s, LS_EV_END, cat, it->label, 0, NULL);
   s->now += 300;
   if (macrotask)
     drain(s);
@@ -259,15 +251,15 @@ static void run(sim *s, const item *it, bool macrotask) {
 static void phase(sim *s, int p, bool begin, unsigned nargs,
                   const ls_arg *args) {
   if (begin)
-    slice_begin(s, LS_CAT_PHASE, ls_phase_names[p], nargs, args);
+    slice_edge(s, LS_EV_BEGIN, LS_CAT_PHASE, ls_phase_names[p], nargs, args);
   else
-    slice_end(s, LS_CAT_PHASE, ls_phase_names[p], nargs, args);
+    slice_edge(s, LS_EV_END, LS_CAT_PHASE, ls_phase_names[p], nargs, args);
   s->now += 400;
 }
 
 static void iteration(sim *s, uint64_t n) {
   ls_arg na = u64arg("n", n);
-  slice_begin(s, LS_CAT_LOOP, "iteration", 1, &na);
+  slice_edge(s, LS_EV_BEGIN, LS_CAT_LOOP, "iteration", 1, &na);
   s->now += 300;
 
   /* timers: every due timer, in due order (one list per delay is Node's
@@ -343,7 +335,7 @@ static void iteration(sim *s, uint64_t n) {
     s->backpressure = 0;
   }
   phase(s, LS_PHASE_CLOSE, false, 0, NULL);
-  slice_end(s, LS_CAT_LOOP, "iteration", 0, NULL);
+  slice_edge(s, LS_EV_END, LS_CAT_LOOP, "iteration", 0, NULL);
 
   counter(s, ls_counter_names[LS_COUNTER_TIMERS], (double)s->timers.n);
   counter(s, ls_counter_names[LS_COUNTER_IMMEDIATES], (double)s->immediates.n);
@@ -377,14 +369,14 @@ int ls_synth_write(const char *path, const ls_synth_opts *o,
   }
   /* The main program: a user callback that schedules the first work. */
   ls_arg args[2] = {u64arg("id", 1), u64arg("trigger", 0)};
-  slice_begin(&s, ls_kind_names[LS_KIND_USER], "main", 2, args);
+  slice_edge(&s, LS_EV_BEGIN, ls_kind_names[LS_KIND_USER], "main", 2, args);
   for (int k = 0; k < 3; k++)
     schedule(&s, 1, LS_KIND_TIMER);
   schedule(&s, 1, LS_KIND_IMMEDIATE);
   schedule(&s, 1, LS_KIND_TICK);
   schedule(&s, 1, LS_KIND_MICROTASK);
   schedule(&s, 1, LS_KIND_FS);
-  slice_end(&s, ls_kind_names[LS_KIND_USER], "main", 0, NULL);
+  slice_edge(&s, LS_EV_END, ls_kind_names[LS_KIND_USER], "main", 0, NULL);
   drain(&s);
   for (uint64_t n = 1; n <= oo.iterations && !s.err; n++) {
     if (oo.max_events && st->events >= oo.max_events)
@@ -394,9 +386,10 @@ int ls_synth_write(const char *path, const ls_synth_opts *o,
       /* A blocked loop (a 30 ms synchronous callback) and a lost burst. */
       ls_arg ha[2] = {u64arg("id", s.next_id++), u64arg("trigger", 1)};
       uint64_t t0 = s.now;
-      slice_begin(&s, ls_kind_names[LS_KIND_USER], "busyWait", 2, ha);
+      const char *user = ls_kind_names[LS_KIND_USER];
+      slice_edge(&s, LS_EV_BEGIN, user, "busyWait", 2, ha);
       s.now += 30000000;
-      slice_end(&s, ls_kind_names[LS_KIND_USER], "busyWait", 0, NULL);
+      slice_edge(&s, LS_EV_END, user, "busyWait", 0, NULL);
       ls_event b = {.type = LS_EV_INSTANT, .ts = s.now, .category = LS_CAT_MARK,
                     .name = LS_MARK_BLOCKED, .nargs = 1};
       b.args[0] = u64arg("dur_ns", s.now - t0);
