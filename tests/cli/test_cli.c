@@ -120,13 +120,11 @@ Test(cli, truncated_trace_warns) {
   cr_expect_eq(LS_RUN(&out, &err, "report", path), 0);
   cr_expect_not_null(strstr(err, want), "%s", err);
   free(out), free(err);
-  unlink(path);
-  free(path);
+  tmp_remove(path);
 }
 
 Test(cli, dump_filters) {
-  char *path = tmp_path(".fxt"), *out;
-  sample_write(path, 1000000000);
+  char *path = sample_tmp(), *out;
   cr_expect_eq(LS_RUN(&out, NULL, "dump", path), 0);
   cr_expect_not_null(strstr(out, "timer/setTimeout id=7") ||
                          strstr(out, "timer/setTimeout"),
@@ -156,13 +154,11 @@ Test(cli, dump_filters) {
   cr_expect_eq(LS_RUN(&out, NULL, "dump", path, "--limit", "3"), 0);
   cr_expect_eq(count_lines(out), 3);
   free(out);
-  unlink(path);
-  free(path);
+  tmp_remove(path);
 }
 
 Test(cli, export_to_stdout_and_default_name) {
-  char *path = tmp_path(".fxt"), *out, *err;
-  sample_write(path, 1000000000);
+  char *path = sample_tmp(), *out, *err;
   cr_expect_eq(LS_RUN(&out, &err, "export", path, "-o", "-"), 0, "%s", err);
   cJSON *root = cJSON_Parse(out);
   cr_assert_not_null(root, "stdout is JSON");
@@ -193,8 +189,7 @@ Test(cli, export_to_stdout_and_default_name) {
     snprintf(part, sizeof part, "%.*s.%d.json", (int)strlen(path) - 4, path, i);
     unlink(part);
   }
-  unlink(path);
-  free(path);
+  tmp_remove(path);
 }
 
 /* Hand-written Chrome JSON using most of the format: a bare array, E without
@@ -242,9 +237,7 @@ Test(cli, import_hand_written_chrome_json) {
 
   cr_assert_eq(LS_RUN(NULL, &err, "export", fxt, "-o", json), 0, "%s", err);
   free(err);
-  char *text = slurp(json, NULL);
-  cJSON *root = cJSON_Parse(text);
-  cr_assert_not_null(root);
+  cJSON *root = json_file(json);
   chrome_summary sum;
   chrome_check(root, &sum);
   cr_expect_eq(sum.by_ph['X'], 2);
@@ -269,7 +262,6 @@ Test(cli, import_hand_written_chrome_json) {
                      2048.5, 1e-9);
   cr_expect_not_null(chrome_find(root, "M", "process_name", -1));
   cJSON_Delete(root);
-  free(text);
   unlink(in), unlink(fxt), unlink(json);
   free(in), free(fxt), free(json);
 }
@@ -290,26 +282,22 @@ Test(cli, import_rejects_non_traces) {
   cr_expect_eq(LS_RUN(NULL, &err, "import", "/nonexistent/x.json"), 1);
   cr_expect_not_null(strstr(err, "/nonexistent/x.json"), "%s", err);
   free(err);
-  unlink(in);
-  free(in);
+  tmp_remove(in);
 }
 
 Test(cli, report_runs) {
-  char *path = tmp_path(".fxt"), *out;
-  sample_write(path, 1000000000);
+  char *path = sample_tmp(), *out;
   cr_expect_eq(LS_RUN(&out, NULL, "report", path), 0);
   cr_expect_not_null(strstr(out, "Lost events: 5"), "%s", out);
   cr_expect_not_null(strstr(out, "setImmediate"), "%s", out);
   free(out);
-  unlink(path);
-  free(path);
+  tmp_remove(path);
 }
 
 /* record sets LOOPSCOPE_TRACE for the program and passes its status back.
  * A stand-in "program" copies a ready trace to $LOOPSCOPE_TRACE. */
 Test(cli, record_environment_and_status) {
-  char *sample = tmp_path(".fxt"), *out = tmp_path(".fxt"), *err;
-  sample_write(sample, 1000000000);
+  char *sample = sample_tmp(), *out = tmp_path(".fxt"), *err;
   char script[512];
   snprintf(script, sizeof script,
            "test \"$LOOPSCOPE_TRACE_MODE\" = flight && "
@@ -401,18 +389,13 @@ static void corrupt_20th_record(const char *path) {
 /* A corrupt record stops reading with the file, the offset and what was
  * wrong; what came before is still exported as valid JSON. */
 Test(cli, corrupt_record_is_an_error) {
-  char *path = tmp_path(".fxt"), *json = tmp_path(".json"), *out, *err;
-  sample_write(path, 1000000000);
+  char *path = sample_tmp(), *json = tmp_path(".json"), *out, *err;
   corrupt_20th_record(path);
   cr_expect_eq(LS_RUN(NULL, &err, "export", path, "-o", json), 1);
   cr_expect_not_null(strstr(err, path), "%s", err);
   cr_expect_not_null(strstr(err, "offset"), "%s", err);
   free(err);
-  char *text = slurp(json, NULL);
-  cJSON *root = cJSON_Parse(text);
-  cr_expect_not_null(root, "the JSON written so far is valid");
-  cJSON_Delete(root);
-  free(text);
+  cJSON_Delete(json_file(json)); /* what was written so far is valid */
   cr_expect_eq(LS_RUN(&out, &err, "dump", path), 1);
   cr_expect_not_null(strstr(err, path), "%s", err);
   free(out), free(err);

@@ -33,14 +33,6 @@ static unsigned count_ph(const cJSON *root, const char *ph) {
   return n;
 }
 
-static cJSON *parse(const char *path) {
-  char *text = slurp(path, NULL);
-  cJSON *root = cJSON_Parse(text);
-  free(text);
-  cr_assert_not_null(root, "%s is JSON", path);
-  return root;
-}
-
 Test(cli_node, import_real_node_trace) {
   char dir[] = "/tmp/ls-node-XXXXXX";
   cr_assert_not_null(mkdtemp(dir));
@@ -74,7 +66,7 @@ Test(cli_node, import_real_node_trace) {
 
   cr_assert_eq(RUN(NULL, &err, LS, "export", fxt, "-o", back), 0, "%s", err);
   free(err);
-  cJSON *orig = parse(json), *again = parse(back);
+  cJSON *orig = json_file(json), *again = json_file(back);
   chrome_summary sum;
   chrome_check(again, &sum);
   const char *kept[] = {"X", "b", "e", "B", "E"};

@@ -41,6 +41,17 @@ static int flows_ending_on_their_callback(const cJSON *root) {
   return n;
 }
 
+/* The report of trace; r stays open: the report points into it. */
+static void report_of(const char *trace, ls_reader **r, ls_report *rep) {
+  char msg[512];
+  cr_assert_eq(ls_reader_open(r, trace, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_eq(ls_report_compute(*r, rep, NULL), 0);
+  /* traced_prog.c: 2 timeouts, 5 interval runs, 2 immediates. */
+  cr_expect_eq(rep->kinds[LS_KIND_TIMER].count, 2);
+  cr_expect_eq(rep->kinds[LS_KIND_INTERVAL].count, 5);
+  cr_expect_eq(rep->kinds[LS_KIND_IMMEDIATE].count, 2);
+}
+
 Test(cli_record, runtime_program_end_to_end) {
   char *trace = tmp_path(".fxt"), *json = tmp_path(".json"), *err;
   cr_assert_eq(RUN(NULL, &err, LS, "record", "-o", trace, "--", PROG), 0,
@@ -49,19 +60,14 @@ Test(cli_record, runtime_program_end_to_end) {
   free(err);
 
   ls_reader *r;
-  char msg[512];
-  cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
   ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
+  report_of(trace, &r, &rep);
   cr_expect_str_eq(rep.source, "runtime");
   cr_assert_eq(rep.nloops, 1);
   const ls_report_loop *loop = &rep.loops[0];
   cr_expect(loop->main);
   cr_expect_gt(loop->iterations, 0);
   cr_expect_eq(loop->phase_count[LS_PHASE_POLL], loop->iterations);
-  cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
-  cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
-  cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
   cr_expect_eq(rep.kinds[LS_KIND_MICROTASK].count, 2);
   cr_expect_eq(rep.kinds[LS_KIND_TICK].count, 2);
   /* Every timer run is matched to its sched instant (or interval re-arm). */
@@ -81,6 +87,7 @@ Test(cli_record, runtime_program_end_to_end) {
   ls_report_free(&rep);
   ls_reader_close(r);
 
+  char msg[512];
   cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
   ls_export_stats st;
   cr_assert_eq(ls_export_chrome(r, json, NULL, &st, msg, sizeof msg), 0, "%s",
@@ -88,9 +95,7 @@ Test(cli_record, runtime_program_end_to_end) {
   ls_reader_close(r);
   cr_expect_eq(st.unmatched_ends, 0);
   cr_expect_eq(st.closed_at_end, 0);
-  char *text = slurp(json, NULL);
-  cJSON *root = cJSON_Parse(text);
-  cr_assert_not_null(root);
+  cJSON *root = json_file(json);
   chrome_summary sum;
   chrome_check(root, &sum);
   /* 2 timeouts, 5 interval runs, 2 microtasks, 2 immediates, 2 ticks. */
@@ -99,7 +104,6 @@ Test(cli_record, runtime_program_end_to_end) {
                "every flow ends on the callback it started");
   cr_expect_gt(sum.threads_named, 0);
   cJSON_Delete(root);
-  free(text);
   unlink(trace), unlink(json);
   free(trace), free(json);
 }
@@ -122,13 +126,8 @@ Test(cli_record, flight_recorder) {
                    "--", PROG), 0, "%s", err);
   free(err);
   ls_reader *r;
-  char msg[512];
-  cr_assert_eq(ls_reader_open(&r, trace, msg, sizeof msg), 0, "%s", msg);
   ls_report rep;
-  cr_assert_eq(ls_report_compute(r, &rep, NULL), 0);
-  cr_expect_eq(rep.kinds[LS_KIND_TIMER].count, 2);
-  cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 5);
-  cr_expect_eq(rep.kinds[LS_KIND_IMMEDIATE].count, 2);
+  report_of(trace, &r, &rep);
   ls_report_free(&rep);
   ls_reader_close(r);
 
@@ -137,14 +136,11 @@ Test(cli_record, flight_recorder) {
   free(err);
   cr_assert_eq(RUN(NULL, &err, LS, "export", trace, "-o", json), 0, "%s", err);
   free(err);
-  char *text = slurp(json, NULL);
-  cJSON *root = cJSON_Parse(text);
-  cr_assert_not_null(root);
+  cJSON *root = json_file(json);
   chrome_drop_flows(root);
   chrome_summary sum;
   chrome_check(root, &sum);
   cJSON_Delete(root);
-  free(text);
   unlink(trace), unlink(json);
   free(trace), free(json);
 }

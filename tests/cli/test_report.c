@@ -145,6 +145,13 @@ static void compute(const char *path, ls_reader **r, ls_report *rep,
   fclose(out);
 }
 
+static void done(char *path, ls_reader *r, ls_report *rep, char *text) {
+  free(text);
+  ls_report_free(rep);
+  ls_reader_close(r);
+  tmp_remove(path);
+}
+
 Test(report, known_figures) {
   char *path = tmp_path(".fxt"), *text;
   write_known(path, false);
@@ -199,11 +206,7 @@ Test(report, known_figures) {
   cr_expect_not_null(strstr(text, "Event-loop utilisation: 60.7%"), "%s", text);
   cr_expect_null(strstr(text, "Other loop"), "%s", text);
   cr_expect_not_null(strstr(text, "Lost events: 7"), "%s", text);
-  free(text);
-  ls_report_free(&rep);
-  ls_reader_close(r);
-  unlink(path);
-  free(path);
+  done(path, r, &rep, text);
 }
 
 /* node runs a second loop: its phases and idle time are its own, not
@@ -239,9 +242,5 @@ Test(report, loops_apart) {
   cr_expect_not_null(strstr(main_at, "Event-loop utilisation: 60.7%"), "%s", text);
   cr_expect_not_null(strstr(other_at, "Event-loop utilisation: 42.9%"), "%s", text);
   cr_expect_not_null(strstr(text, "2 loop threads"), "%s", text);
-  free(text);
-  ls_report_free(&rep);
-  ls_reader_close(r);
-  unlink(path);
-  free(path);
+  done(path, r, &rep, text);
 }

@@ -136,6 +136,26 @@ char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
+char *sample_tmp(void) {
+  char *path = tmp_path(".fxt");
+  sample_write(path, 1000000000);
+  return path;
+}
+
+void tmp_remove(char *path) {
+  unlink(path);
+  free(path);
+}
+
+cJSON *json_file(const char *path) {
+  char *text = slurp(path, NULL);
+  cJSON *root = cJSON_Parse(text);
+  cr_assert_not_null(root, "%s is not JSON near: %.40s", path,
+                     cJSON_GetErrorPtr());
+  free(text);
+  return root;
+}
+
 char *tmp_path(const char *suffix) {
   char tmpl[] = "/tmp/ls-test-XXXXXX";
   int fd = mkstemp(tmpl);

@@ -30,8 +30,15 @@ void sample_write_truncated(const char *path, size_t cut);
 
 /* Reads a whole file (NUL-terminated); aborts the test on failure. */
 char *slurp(const char *path, size_t *len);
-/* A fresh temporary path (file removed); free() it. */
+/* Parses a whole file as JSON; aborts the test if it is not. cJSON_Delete
+ * the result. */
+cJSON *json_file(const char *path);
+/* A fresh temporary path (file removed); free() it, or tmp_remove it. */
 char *tmp_path(const char *suffix);
+/* A temporary file holding the sample trace (1 tick = 1 ns). */
+char *sample_tmp(void);
+/* Removes the file and frees its path. */
+void tmp_remove(char *path);
 
 /* What a Chrome JSON document holds, after checking that B/E nest per
  * thread (names match, times do not go backwards) and that every flow end

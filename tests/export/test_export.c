@@ -24,15 +24,6 @@ static ls_export_stats export_file(const char *trace, const char *json,
   return st;
 }
 
-static cJSON *parse_file(const char *path) {
-  char *text = slurp(path, NULL);
-  cJSON *root = cJSON_Parse(text);
-  cr_assert_not_null(root, "%s is not JSON near: %.40s", path,
-                     cJSON_GetErrorPtr());
-  free(text);
-  return root;
-}
-
 static const cJSON *arg(const cJSON *e, const char *name) {
   return cJSON_GetObjectItemCaseSensitive(
       cJSON_GetObjectItemCaseSensitive(e, "args"), name);
@@ -50,8 +41,7 @@ static double nget(const cJSON *v) {
 }
 
 Test(export, sample_every_kind) {
-  char *trace = tmp_path(".fxt"), *json = tmp_path(".json");
-  sample_write(trace, 1000000000);
+  char *trace = sample_tmp(), *json = tmp_path(".json");
   ls_export_stats st = export_file(trace, json, 0);
   cr_expect_eq(st.files, 1);
   cr_expect_eq(st.lost, SAMPLE_LOST);
@@ -59,7 +49,7 @@ Test(export, sample_every_kind) {
   cr_expect_eq(st.closed_at_end, SAMPLE_OPEN_AT_END);
   cr_expect_eq(st.dropped_bytes, 0);
 
-  cJSON *root = parse_file(json);
+  cJSON *root = json_file(json);
   chrome_summary sum;
   chrome_check(root, &sum);
   cr_expect_eq(sum.by_ph['B'], 8);
@@ -160,10 +150,9 @@ Test(export, tick_rate_is_converted) {
 }
 
 Test(export, split_files_each_valid) {
-  char *trace = tmp_path(".fxt"), *json = tmp_path(".json");
-  sample_write(trace, 1000000000);
+  char *trace = sample_tmp(), *json = tmp_path(".json");
   ls_export_stats whole = export_file(trace, json, 0);
-  cJSON *root = parse_file(json);
+  cJSON *root = json_file(json);
   chrome_summary all;
   chrome_check(root, &all);
   cJSON_Delete(root);
@@ -175,7 +164,7 @@ Test(export, split_files_each_valid) {
   for (unsigned part = 0; part < st.files; part++) {
     char path[4200];
     ls_export_part_name(path, sizeof path, json, part);
-    cJSON *doc = parse_file(path);
+    cJSON *doc = json_file(path);
     chrome_summary sum;
     /* Flows may cross files; nesting must hold in each. */
     chrome_drop_flows(doc);
@@ -192,8 +181,7 @@ Test(export, split_files_each_valid) {
   cr_expect_eq(x, all.by_ph['X']);
   cr_expect_eq(i, all.by_ph['i']);
   cr_expect_eq(c, all.by_ph['C']);
-  unlink(trace);
-  free(trace);
+  tmp_remove(trace);
   free(json);
 }
 
@@ -214,7 +202,7 @@ Test(export, truncated_trace_exports_whole_records) {
   sample_write_truncated(trace, 5);
   ls_export_stats st = export_file(trace, json, 0);
   cr_expect_gt(st.dropped_bytes, 0);
-  cJSON *root = parse_file(json);
+  cJSON *root = json_file(json);
   chrome_summary sum;
   chrome_check(root, &sum);
   cr_expect_gt(sum.by_ph['B'], 0);
@@ -240,7 +228,7 @@ Test(export, every_byte_escapes) {
   cr_assert_eq(ls_writer_close(w), 0);
   close(fd);
   export_file(trace, json, 0);
-  cJSON *root = parse_file(json);
+  cJSON *root = json_file(json);
   const cJSON *e;
   unsigned b = 1;
   cJSON_ArrayForEach(e, chrome_events(root)) {
@@ -260,8 +248,7 @@ Test(export, every_byte_escapes) {
 }
 
 Test(export, unwritable_output_names_the_file) {
-  char *trace = tmp_path(".fxt");
-  sample_write(trace, 1000000000);
+  char *trace = sample_tmp();
   ls_reader *r;
   char err[512];
   cr_assert_eq(ls_reader_open(&r, trace, err, sizeof err), 0);
@@ -269,15 +256,13 @@ Test(export, unwritable_output_names_the_file) {
                                 sizeof err), -1);
   cr_expect_not_null(strstr(err, "/nonexistent-dir/x.json"), "%s", err);
   ls_reader_close(r);
-  unlink(trace);
-  free(trace);
+  tmp_remove(trace);
 }
 
 Test(export, full_disk_names_the_file) {
   if (access("/dev/full", W_OK) != 0)
     cr_skip_test("no /dev/full here");
-  char *trace = tmp_path(".fxt");
-  sample_write(trace, 1000000000);
+  char *trace = sample_tmp();
   ls_reader *r;
   char err[512];
   cr_assert_eq(ls_reader_open(&r, trace, err, sizeof err), 0);
@@ -285,8 +270,7 @@ Test(export, full_disk_names_the_file) {
                -1);
   cr_expect_not_null(strstr(err, "/dev/full: write failed"), "%s", err);
   ls_reader_close(r);
-  unlink(trace);
-  free(trace);
+  tmp_remove(trace);
 }
 
 Test(u64map, matches_a_plain_array) {

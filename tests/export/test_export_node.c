@@ -9,8 +9,7 @@
 #include "sample.h"
 
 Test(export_node, json_parse_agrees_with_cjson) {
-  char *trace = tmp_path(".fxt"), *json = tmp_path(".json");
-  sample_write(trace, 1000000000);
+  char *trace = sample_tmp(), *json = tmp_path(".json");
   ls_reader *r;
   char err[512];
   cr_assert_eq(ls_reader_open(&r, trace, err, sizeof err), 0, "%s", err);
@@ -24,8 +23,7 @@ Test(export_node, json_parse_agrees_with_cjson) {
   cJSON *counts = cJSON_Parse(out);
   cr_assert_not_null(counts, "node printed: %s", out);
 
-  char *text = slurp(json, NULL);
-  cJSON *root = cJSON_Parse(text);
+  cJSON *root = json_file(json);
   chrome_summary sum;
   chrome_check(root, &sum);
   const cJSON *c;
@@ -38,7 +36,7 @@ Test(export_node, json_parse_agrees_with_cjson) {
   cr_expect_eq(total, (unsigned)cJSON_GetArraySize(chrome_events(root)));
   cJSON_Delete(root);
   cJSON_Delete(counts);
-  free(text), free(out), free(errs);
+  free(out), free(errs);
   unlink(trace), unlink(json);
   free(trace), free(json);
 }
