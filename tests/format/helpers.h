@@ -45,6 +45,12 @@ static inline ls_reader *close_and_read(ls_writer *w, int fd) {
   return r;
 }
 
+/* Closes the reader of close_and_read and its file. */
+static inline void close_read(ls_reader *r, int fd) {
+  ls_reader_close(r);
+  close(fd);
+}
+
 /* Next record of the wanted kind, skipping the others; false at EOF. */
 static inline bool next_of(ls_reader *r, ls_record *rec, ls_record_kind kind) {
   for (;;) {

@@ -32,8 +32,7 @@ Test(roundtrip, header_info) {
   cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_EOF);
   cr_assert_eq(ls_reader_dropped(r), 0);
   cr_assert_eq(ls_reader_offset(r), ls_reader_size(r));
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 Test(roundtrip, every_event_type) {
@@ -64,8 +63,7 @@ Test(roundtrip, every_event_type) {
     cr_assert_eq(ls_arg_u64(ls_event_arg(ev, "n")), (uint64_t)t);
   }
   cr_assert_not(next_of(r, &rec, LS_REC_EVENT));
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 Test(roundtrip, every_arg_type) {
@@ -128,8 +126,7 @@ Test(roundtrip, every_arg_type) {
                "a U32 too big for 32 bits is widened, not cut");
   cr_assert_eq(ls_event_arg(e, "u32big")->v.u, UINT64_C(1) << 40);
   cr_assert_null(ls_event_arg(e, "absent"));
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 Test(roundtrip, names_lost_and_meta) {
@@ -165,8 +162,7 @@ Test(roundtrip, names_lost_and_meta) {
   cr_assert_str_eq(rec.name, "program");
   cr_assert_str_eq(rec.value, "./demo --fast");
   cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_EOF);
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 /* More distinct strings than the 32767-entry table: indexes are reused and
@@ -194,8 +190,7 @@ Test(roundtrip, string_table_overflow) {
     cr_assert_str_eq(ls_event_arg(&rec.event, "s")->v.s, name);
   }
   cr_assert_not(next_of(r, &rec, LS_REC_EVENT));
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 /* Once the table is full every new string evicts one; the strings of the
@@ -236,8 +231,7 @@ Test(roundtrip, eviction_spares_the_current_record) {
       cr_assert_eq(rec.event.args[k].v.u, k);
     }
   }
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 /* More threads than the 255-entry thread table, used round robin. */
@@ -258,8 +252,7 @@ Test(roundtrip, thread_table_overflow) {
     cr_assert_eq(rec.event.tid, 1000 + k % THREADS);
     cr_assert_eq(rec.event.ts, k);
   }
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 /* The pointer cache must not confuse a reused buffer with its old text. */
@@ -280,8 +273,7 @@ Test(roundtrip, reused_buffer) {
     cr_assert_str_eq(rec.event.name, names[i]);
     cr_assert_str_eq(rec.event.category, names[i]);
   }
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
 }
 
 /* Strings above the spec's 32000-byte limit are cut at a UTF-8 boundary. */
@@ -309,8 +301,7 @@ Test(roundtrip, long_string_is_cut) {
     cr_assert_eq(memcmp(rec.event.name, big, len), 0);
     cr_assert_neq((uint8_t)big[len] & 0xC0, 0x80, "cut between characters");
   }
-  ls_reader_close(r);
-  close(fd);
+  close_read(r, fd);
   free(big);
 }
 

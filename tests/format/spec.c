@@ -6,12 +6,15 @@
 
 #include "fixtures.h"
 
-static ls_reader *open_fixture(void (*build)(fx_buf *), fx_buf *b) {
-  b->n = 0;
-  build(b);
+/* A reader over the fixture `build` writes. Its bytes stay in a static
+ * buffer: each test runs in a process of its own. */
+static ls_reader *open_fixture(void (*build)(fx_buf *)) {
+  static fx_buf b;
+  b.n = 0;
+  build(&b);
   ls_reader *r;
   char err[256];
-  cr_assert_eq(ls_reader_open_mem(&r, b->w, b->n * 8, err, sizeof err), 0,
+  cr_assert_eq(ls_reader_open_mem(&r, b.w, b.n * 8, err, sizeof err), 0,
                "%s", err);
   return r;
 }
@@ -21,10 +24,12 @@ static void next_ok(ls_reader *r, ls_record *rec, ls_record_kind kind) {
   cr_assert_eq(rec->kind, kind, "kind %d, want %d", rec->kind, kind);
 }
 
-static void at_end(ls_reader *r) {
+/* The fixture ends here, whole; closes the reader. */
+static void close_at_end(ls_reader *r) {
   ls_record rec;
   cr_assert_eq(ls_reader_next(r, &rec), LS_FMT_EOF, "%s", ls_reader_error(r));
   cr_assert_eq(ls_reader_dropped(r), 0);
+  ls_reader_close(r);
 }
 
 Test(spec, magic_bytes) {
@@ -44,8 +49,7 @@ Test(spec, magic_bytes) {
 }
 
 Test(spec, indexed) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_indexed, &b);
+  ls_reader *r = open_fixture(fx_indexed);
   cr_assert_eq(ls_reader_info(r)->ticks_per_second, 1000000);
   ls_record rec;
   next_ok(r, &rec, LS_REC_INIT);
@@ -73,13 +77,11 @@ Test(spec, indexed) {
   cr_assert_eq(rec.event.type, LS_EV_COMPLETE);
   cr_assert_eq(rec.event.ts, 10);
   cr_assert_eq(rec.event.end_ts, 20);
-  at_end(r);
-  ls_reader_close(r);
+  close_at_end(r);
 }
 
 Test(spec, inline_strings_threads_and_every_arg) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_inline, &b);
+  ls_reader *r = open_fixture(fx_inline);
   ls_record rec;
   next_ok(r, &rec, LS_REC_EVENT);
   const ls_event *e = &rec.event;
@@ -114,13 +116,11 @@ Test(spec, inline_strings_threads_and_every_arg) {
   cr_assert_eq(rec.event.tid, 0x12);
   cr_assert_str_eq(rec.event.category, "");
   cr_assert_str_eq(rec.event.name, "");
-  at_end(r);
-  ls_reader_close(r);
+  close_at_end(r);
 }
 
 Test(spec, kernel_objects_and_provider) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_objects, &b);
+  ls_reader *r = open_fixture(fx_objects);
   cr_assert_str_eq(ls_reader_info(r)->provider, "other");
   ls_record rec;
   next_ok(r, &rec, LS_REC_META);
@@ -133,13 +133,11 @@ Test(spec, kernel_objects_and_provider) {
   cr_assert_eq(rec.pid, 100);
   cr_assert_eq(rec.tid, 101);
   cr_assert_str_eq(rec.name, "thr");
-  at_end(r);
-  ls_reader_close(r);
+  close_at_end(r);
 }
 
 Test(spec, skips_what_it_does_not_use) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_skipped, &b);
+  ls_reader *r = open_fixture(fx_skipped);
   ls_record rec;
   next_ok(r, &rec, LS_REC_EVENT);
   cr_assert_eq(rec.event.ts, 5);
@@ -150,13 +148,11 @@ Test(spec, skips_what_it_does_not_use) {
   cr_assert_eq(rec.event.nargs, 1, "the blob argument is skipped");
   cr_assert_eq(rec.event.args[0].type, LS_ARG_U32);
   cr_assert_eq(rec.event.args[0].v.u, 7);
-  at_end(r);
-  ls_reader_close(r);
+  close_at_end(r);
 }
 
 Test(spec, redefined_indexes) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_redefined, &b);
+  ls_reader *r = open_fixture(fx_redefined);
   ls_record rec;
   next_ok(r, &rec, LS_REC_EVENT);
   const char *first = rec.event.name;
@@ -166,13 +162,11 @@ Test(spec, redefined_indexes) {
   cr_assert_str_eq(rec.event.name, "second");
   cr_assert_eq(rec.event.tid, 20);
   cr_assert_str_eq(first, "first", "old strings stay valid");
-  at_end(r);
-  ls_reader_close(r);
+  close_at_end(r);
 }
 
 Test(spec, providers_have_their_own_tables) {
-  fx_buf b;
-  ls_reader *r = open_fixture(fx_providers, &b);
+  ls_reader *r = open_fixture(fx_providers);
   ls_record rec;
   next_ok(r, &rec, LS_REC_META);
   cr_assert_str_eq(rec.value, "a");
