@@ -102,7 +102,7 @@ bool ls_is_closing(const ls_handle *h) {
                                    h->trigger_id);                             \
       h->cb(h);                                                                \
       ls__cb_leave(loop, LS_KIND_USER, h->label, prev);                        \
-      ls_drain_microtasks(loop);                                               \
+      ls__drain_if_queued(loop);                                               \
     }                                                                          \
   }
 
@@ -154,7 +154,7 @@ static void finish_close(ls_loop *loop, ls_handle *h) {
         ls__cb_enter(loop, LS_KIND_CLOSE, label, h->async_id, h->trigger_id);
     h->close_cb(h);
     ls__cb_leave(loop, LS_KIND_CLOSE, label, prev);
-    ls_drain_microtasks(loop);
+    ls__drain_if_queued(loop);
   }
 }
 

@@ -69,7 +69,7 @@ void ls__run_immediates(ls_loop *loop) {
   bool ran = false;
   while (!ls__queue_empty(&queue)) {
     if (ran)
-      ls_drain_microtasks(loop);
+      ls__drain_if_queued(loop);
     ran = true;
     if (loop->failed || ls__queue_empty(&queue))
       break;
@@ -84,7 +84,7 @@ void ls__run_immediates(ls_loop *loop) {
   }
   /* Only after a failure: keep the rest queued (never run, never dangling). */
   ls__queue_prepend(&queue, &loop->immediate_queue);
-  ls_drain_microtasks(loop);
+  ls__drain_if_queued(loop);
 }
 
 /* Loop close: immediates still queued (unref'd, or left by a failure) are

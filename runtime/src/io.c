@@ -167,7 +167,7 @@ int ls__io_poll(ls_loop *loop, int timeout) {
     int nfds = epoll_wait(loop->backend_fd, events, MAX_EVENTS, timeout);
     /* errno is read only when the wait failed: it is a call per poll. */
     int saved_errno = nfds < 0 ? errno : 0;
-    ls_update_time(loop);
+    ls__update_time(loop);
     if (wait_start)
       loop->idle_ns += ls__hrtime() - wait_start;
     if (nfds < 0) {
@@ -248,7 +248,7 @@ static void io_handle_cb(ls_loop *loop, ls__io *w, unsigned events) {
       ls__cb_enter(loop, LS_KIND_IO, label, h->async_id, h->trigger_id);
   h->cb(h, status, ev);
   ls__cb_leave(loop, LS_KIND_IO, label, prev);
-  ls_drain_microtasks(loop);
+  ls__drain_if_queued(loop);
 }
 
 int ls_io_init(ls_loop *loop, ls_io *h, int fd) {

@@ -4,25 +4,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 
-/* The clock (read once per setTimeout) and the liveness test (twice per
- * iteration) have inline bodies for run(); the exported functions wrap
- * them. */
-static inline uint64_t hrtime(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t ls__hrtime(void) { return hrtime(); }
-
-static inline void update_time(ls_loop *loop) {
-  loop->time = hrtime() / 1000000u;
-}
-
+/* The liveness test (twice per iteration) has an inline body for run();
+ * ls_loop_alive wraps it. */
 /* Node keeps the loop alive through its timer handle while a ref'd timer is
  * armed, and through an idle handle while a ref'd immediate is queued. */
 static inline bool loop_alive(const ls_loop *loop) {
@@ -104,7 +90,7 @@ ls_loop *ls_default_loop(void) {
 
 uint64_t ls_now(const ls_loop *loop) { return loop->time; }
 
-void ls_update_time(ls_loop *loop) { update_time(loop); }
+void ls_update_time(ls_loop *loop) { ls__update_time(loop); }
 
 uint64_t ls_new_async_id(ls_loop *loop) { return ++loop->async_id_counter; }
 
@@ -238,7 +224,7 @@ LS__PHASE_FN run_close_phase(ls_loop *loop) {
 /* Event-loop utilisation of the iteration that just ended: the share of it
  * not spent blocked in epoll_wait. Only measured while tracing. */
 static void update_utilisation(ls_loop *loop, uint64_t iteration_start) {
-  uint64_t total = hrtime() - iteration_start;
+  uint64_t total = ls__hrtime() - iteration_start;
   if (total == 0)
     return;
   uint64_t busy = total > loop->idle_ns ? total - loop->idle_ns : 0;
@@ -263,19 +249,19 @@ static int run(ls_loop *loop, ls_run_mode mode) {
   ls_drain_microtasks(loop);
   bool alive = loop_alive(loop);
   if (!alive)
-    update_time(loop);
+    ls__update_time(loop);
   /* Node runs due timers once before the first iteration (libuv's
    * backwards-compatibility run). The trace shows it as it is: a timers
    * phase outside any iteration, so iteration slices count what libuv
    * counts. */
   if (mode == LS_RUN_DEFAULT && alive && !loop->stop_flag) {
-    update_time(loop);
+    ls__update_time(loop);
     run_timers_phase(loop);
   }
   while (alive && !loop->stop_flag) {
     uint64_t n = ++loop->iteration;
     LS_TRACE_BEGIN(LS_CAT_LOOP, "iteration", n, 0);
-    uint64_t iteration_start = LS_TRACE_ON() ? hrtime() : 0;
+    uint64_t iteration_start = LS_TRACE_ON() ? ls__hrtime() : 0;
     loop->idle_ns = 0;
     bool can_sleep = ls__queue_empty(&loop->pending_queue) &&
                      ls__queue_empty(&loop->idle_handles);
@@ -289,7 +275,7 @@ static int run(ls_loop *loop, ls_run_mode mode) {
     run_pending_after_poll(loop);
     run_check_phase(loop);
     run_close_phase(loop);
-    update_time(loop);
+    ls__update_time(loop);
     run_timers_phase(loop);
     alive = loop_alive(loop);
     if (LS_TRACE_ON() && iteration_start)

@@ -132,7 +132,7 @@ static void after_work(ls_loop *loop, ls_work *req) {
       ls__cb_enter(loop, kind, label, req->async_id, req->trigger_id);
   req->after_cb(req, req->status);
   ls__cb_leave(loop, kind, label, prev);
-  ls_drain_microtasks(loop);
+  ls__drain_if_queued(loop);
 }
 
 /* The eventfd became readable: run every finished request's callback. */

@@ -49,7 +49,7 @@ static void update_active(ls_tcp *tcp) {
     uint64_t prev_ = ls__cb_enter(loop, LS_KIND_IO, label, id, trigger);     \
     call;                                                                    \
     ls__cb_leave(loop, LS_KIND_IO, label, prev_);                            \
-    ls_drain_microtasks(loop);                                               \
+    ls__drain_if_queued(loop);                                               \
   } while (0)
 
 int ls_tcp_init(ls_loop *loop, ls_tcp *tcp) {
@@ -77,6 +77,15 @@ static int check_usable(const ls_tcp *tcp) {
   if (!ls__handle_usable((const ls_handle *)tcp))
     return LS_EINVAL;
   return 0;
+}
+
+/* The entry check of a call on an open socket: the socket, then the
+ * other arguments (`args_ok`). */
+static int check_call(const ls_tcp *tcp, bool args_ok) {
+  int err = check_usable(tcp);
+  if (err)
+    return err;
+  return args_ok ? 0 : LS_EINVAL;
 }
 
 static int open_socket(ls_tcp *tcp, int family) {
@@ -113,11 +122,9 @@ int ls_tcp_bind(ls_tcp *tcp, const struct sockaddr *addr) {
 }
 
 int ls_tcp_listen(ls_tcp *tcp, int backlog, ls_connection_cb cb) {
-  int err = check_usable(tcp);
+  int err = check_call(tcp, cb != NULL);
   if (err)
     return err;
-  if (!cb)
-    return LS_EINVAL;
   if (tcp->io.fd < 0)
     return LS_EBADF; /* bind first: the address picks the family */
   if (listen(tcp->io.fd, backlog) != 0)
@@ -213,11 +220,9 @@ int ls_tcp_accept(ls_tcp *server, ls_tcp *client) {
 
 int ls_tcp_connect(ls_connect_req *req, ls_tcp *tcp,
                    const struct sockaddr *addr, ls_connect_cb cb) {
-  int err = check_usable(tcp);
+  int err = check_call(tcp, req && addr);
   if (err)
     return err;
-  if (!req || !addr)
-    return LS_EINVAL;
   if (!addr_len(addr))
     return LS_EAFNOSUPPORT;
   if (tcp->connect_req)
@@ -288,11 +293,9 @@ int ls_tcp_nodelay(ls_tcp *tcp, int enable) {
 /* ---- reading ---- */
 
 int ls_read_start(ls_tcp *tcp, ls_alloc_cb alloc_cb, ls_read_cb read_cb) {
-  int err = check_usable(tcp);
+  int err = check_call(tcp, alloc_cb && read_cb);
   if (err)
     return err;
-  if (!alloc_cb || !read_cb)
-    return LS_EINVAL;
   if (tcp->io.fd < 0 || tcp->tcp_flags & TCP_LISTENING)
     return LS_ENOTCONN;
   tcp->alloc_cb = alloc_cb;
@@ -369,11 +372,9 @@ static size_t bufs_size(const ls_buf *bufs, unsigned n) {
 
 int ls_write(ls_write_req *req, ls_tcp *tcp, const ls_buf bufs[],
              unsigned nbufs, ls_write_cb cb) {
-  int err = check_usable(tcp);
+  int err = check_call(tcp, req && bufs && nbufs != 0);
   if (err)
     return err;
-  if (!req || !bufs || nbufs == 0)
-    return LS_EINVAL;
   if (tcp->io.fd < 0)
     return LS_EBADF;
   if (tcp->tcp_flags & (TCP_SHUTTING | TCP_SHUT))
@@ -514,11 +515,9 @@ static void do_shutdown(ls_tcp *tcp) {
 }
 
 int ls_shutdown(ls_shutdown_req *req, ls_tcp *tcp, ls_shutdown_cb cb) {
-  int err = check_usable(tcp);
+  int err = check_call(tcp, req != NULL);
   if (err)
     return err;
-  if (!req)
-    return LS_EINVAL;
   if (tcp->io.fd < 0 || tcp->tcp_flags & TCP_LISTENING)
     return LS_ENOTCONN;
   if (tcp->tcp_flags & (TCP_SHUTTING | TCP_SHUT))

@@ -22,8 +22,8 @@ static inline uint64_t new_async_id(ls_loop *loop) {
 }
 
 /* getLibuvNow(): Node refreshes the loop clock whenever it reads it. */
-static uint64_t fresh_now(ls_loop *loop) {
-  ls_update_time(loop);
+static inline uint64_t fresh_now(ls_loop *loop) {
+  ls__update_time(loop);
   return loop->time;
 }
 
@@ -196,6 +196,17 @@ static void forget(ls_loop *loop, ls_timer *t) {
     loop->timer_refcount--;
 }
 
+/* A timer that starts counting as armed: a new Timeout for Node, so a new
+ * async id, triggered by the running callback. */
+static void remember(ls_loop *loop, ls_timer *t) {
+  t->destroyed = false;
+  t->async_id = new_async_id(loop);
+  t->trigger_id = loop->current_async_id;
+  loop->timer_count++;
+  if (t->refed)
+    loop->timer_refcount++;
+}
+
 /* Node's Timeout constructor + insert(). */
 static int arm(ls_timer *t, ls_timer_cb cb, double delay_ms, bool repeat) {
   if (!t || !t->loop || !cb)
@@ -218,12 +229,7 @@ static int arm(ls_timer *t, ls_timer_cb cb, double delay_ms, bool repeat) {
   t->cb = cb;
   t->idle_timeout = (int64_t)msecs;
   t->repeat = repeat ? (uint32_t)msecs : 0;
-  t->destroyed = false;
-  t->async_id = new_async_id(loop);
-  t->trigger_id = loop->current_async_id;
-  loop->timer_count++;
-  if (t->refed)
-    loop->timer_refcount++;
+  remember(loop, t);
   ls__trace_sched(timer_label(t), t->async_id, msecs);
   return 0;
 }
@@ -272,14 +278,8 @@ int ls_timer_refresh(ls_timer *t) {
   int err = insert(loop, t, (uint64_t)t->idle_timeout, fresh_now(loop));
   if (err)
     return err;
-  if (t->destroyed) {
-    t->destroyed = false;
-    t->async_id = new_async_id(loop);
-    t->trigger_id = loop->current_async_id;
-    loop->timer_count++;
-    if (t->refed)
-      loop->timer_refcount++;
-  }
+  if (t->destroyed)
+    remember(loop, t);
   ls__trace_sched(timer_label(t), t->async_id, (uint64_t)t->idle_timeout);
   return 0;
 }
@@ -343,7 +343,7 @@ static void list_on_timeout(ls_loop *loop, ls__timer_list *list, uint64_t now) {
       return;
     }
     if (ran) {
-      ls_drain_microtasks(loop);
+      ls__drain_if_queued(loop);
       /* A tick may have cleared or moved the timer we looked at. */
       if (ls__queue_empty(&list->timers) ||
           ls__queue_head(&list->timers) != &t->node)
@@ -374,7 +374,7 @@ static int64_t process_timers(ls_loop *loop, uint64_t now) {
                                       : -(int64_t)list->expiry;
     }
     if (ran)
-      ls_drain_microtasks(loop);
+      ls__drain_if_queued(loop);
     else
       loop->lag_us = (int64_t)(now - list->expiry) * 1000;
     ran = true;
@@ -398,7 +398,7 @@ void ls__run_timers(ls_loop *loop) {
     int64_t duration = expiry - (int64_t)loop->time;
     schedule_timer(loop, duration > 0 ? (uint64_t)duration : 1);
   }
-  ls_drain_microtasks(loop);
+  ls__drain_if_queued(loop);
 }
 
 int ls__timer_timeout(const ls_loop *loop) {

@@ -63,4 +63,49 @@ void ls__clock_init(ls__clock *c);
 bool ls__clock_update(ls__clock *c, bool force);
 uint64_t ls__clock_to_ns(const ls__clock *c, uint64_t ticks);
 
+/* ---- CLOCK_MONOTONIC at the cost of an rdtsc, for the event loop ----
+ *
+ * The loop reads the clock at every phase point and at every setTimeout
+ * (Node's getLibuvNow()), and clock_gettime costs two rdtsc's worth. So a
+ * thread keeps an anchor, a CLOCK_MONOTONIC read and the TSC at it, and
+ * extrapolates from it at the TSC rate. An anchor is trusted for
+ * LS__CLOCK_SPAN_NS only; past that the next read takes a new one. The
+ * error of a read is therefore at most half the anchor's sandwich plus the
+ * span times the rate's error, a few microseconds, whatever NTP does to
+ * CLOCK_MONOTONIC's rate. Reads are not monotonic across a re-anchoring
+ * (by that error): callers that need it clamp.
+ *
+ * The rate is measured against CLOCK_MONOTONIC by the anchors themselves,
+ * over windows of LS__CALIBRATE_NS to LS__REFINE_FIRST_NS, and shared by
+ * the process (the kernel only picks the "tsc" clocksource when the TSC is
+ * invariant and in step on every CPU). Until it is known, and when the
+ * TSC is not trusted, every read is a plain CLOCK_MONOTONIC read. */
+#define LS__CLOCK_SPAN_NS 1000000u
+
+typedef struct ls__clock_anchor {
+  uint64_t ticks, ns; /* a CLOCK_MONOTONIC read and the TSC at it */
+  uint64_t span;      /* ticks the anchor is trusted for; 0 = read the clock */
+  uint64_t mult;      /* ns per tick, << 32 */
+} ls__clock_anchor;
+
+extern __thread ls__clock_anchor ls__clock_anchor_tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Takes a new anchor (or reads CLOCK_MONOTONIC) and returns its ns. */
+uint64_t ls__clock_now_slow(void) __attribute__((visibility("hidden")));
+
+/* CLOCK_MONOTONIC in ns, within a few us (see above). */
+static inline uint64_t ls__clock_now(void) {
+#ifdef LS__HAVE_TSC
+  const ls__clock_anchor *a = &ls__clock_anchor_tls;
+  if (__builtin_expect(a->span != 0, 1)) {
+    uint64_t age = __rdtsc() - a->ticks;
+    /* age < span keeps age * mult below 2^64: span * mult ~ 1e6 << 32 */
+    if (__builtin_expect(age < a->span, 1))
+      return a->ns + ((age * a->mult) >> 32);
+  }
+#endif
+  return ls__clock_now_slow();
+}
+
 #endif
