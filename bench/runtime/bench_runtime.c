@@ -389,23 +389,38 @@ static void traced_vs_untraced(void) {
             (unsigned long long)lost);
 }
 
-int main(void) {
-  print_rates("1M setImmediate vs node (goal 10x)", best_of(ours_immediates),
-              node_rate(node_immediates, N_CALLBACKS));
-  print_rates("1M setTimeout(0) vs node (goal 10x)", best_of(ours_timeouts),
-              node_rate(node_timeouts, N_CALLBACKS));
-  print_rates("1M nextTick chain vs node (goal 10x)", best_of(ours_ticks),
-              node_rate(node_ticks, N_CALLBACKS));
-  print_rates("empty loop iterations vs libuv idle (goal 1x)",
-              best_of(ours_iterations), best_of(uv_iterations));
-  double ours_timers = best_of(ours_timer_ops);
-  print_rates("1M timer start+stop vs libuv (goal 1x)", ours_timers,
-              best_of(uv_timer_ops));
+/* `bench_runtime [word]` runs only the figures whose name contains word
+ * (e.g. "TCP", to look at one side under strace or perf). */
+static const char *only;
+
+static bool wanted(const char *name) {
+  return only == NULL || strstr(name, only) != NULL;
+}
+
+#define FIGURE(name, ours, theirs)                                           \
+  do {                                                                       \
+    if (wanted(name))                                                        \
+      print_rates(name, ours, theirs);                                       \
+  } while (0)
+
+int main(int argc, char **argv) {
+  only = argc > 1 ? argv[1] : NULL;
+  FIGURE("1M setImmediate vs node (goal 10x)", best_of(ours_immediates),
+         node_rate(node_immediates, N_CALLBACKS));
+  FIGURE("1M setTimeout(0) vs node (goal 10x)", best_of(ours_timeouts),
+         node_rate(node_timeouts, N_CALLBACKS));
+  FIGURE("1M nextTick chain vs node (goal 10x)", best_of(ours_ticks),
+         node_rate(node_ticks, N_CALLBACKS));
+  FIGURE("empty loop iterations vs libuv idle (goal 1x)",
+         best_of(ours_iterations), best_of(uv_iterations));
+  FIGURE("1M timer start+stop vs libuv (goal 1x)", best_of(ours_timer_ops),
+         best_of(uv_timer_ops));
   uv_with_clock = true;
-  print_rates("1M timer start+stop vs libuv+uv_update_time", ours_timers,
-              best_of(uv_timer_ops));
-  print_rates("TCP ping-pong round trips vs node (goal 3x)",
-              best_of(ours_pingpong), node_rate(node_pingpong, N_ROUND_TRIPS));
-  traced_vs_untraced();
+  FIGURE("1M timer start+stop vs libuv+uv_update_time",
+         best_of(ours_timer_ops), best_of(uv_timer_ops));
+  FIGURE("TCP ping-pong round trips vs node (goal 3x)",
+         best_of(ours_pingpong), node_rate(node_pingpong, N_ROUND_TRIPS));
+  if (wanted("1M setImmediate traced vs untraced"))
+    traced_vs_untraced();
   return 0;
 }
