@@ -74,13 +74,23 @@ static pid_t traced_pid(const char *path) {
   return pid;
 }
 
-static pid_t start_node(const char *ms) {
+/* Starts node on forever.js (for ms milliseconds, or until killed); its
+ * pid goes into p as text too. */
+static pid_t start_node(const char *ms, char p[16]) {
   char path[512];
   snprintf(path, sizeof(path), "%s/tests/bpf/js/forever.js", LS_SOURCE_DIR);
   char *argv[] = {"node", path, (char *)ms, NULL};
   pid_t pid = spawn(argv, NULL, NULL);
+  snprintf(p, 16, "%d", (int)pid);
   usleep(300000); /* past node's startup */
   return pid;
+}
+
+/* Detached, the target runs on untouched: it is still there to kill. */
+static void kill_node(pid_t node) {
+  cr_assert_eq(kill(node, 0), 0, "the target died");
+  kill(node, SIGKILL);
+  waitpid(node, NULL, 0);
 }
 
 TestSuite(bpf_cli, .timeout = 60);
@@ -126,43 +136,35 @@ Test(bpf_cli, record_returns_the_program_status) {
 
 Test(bpf_cli, attach_for_a_duration) {
   skip_unless_bpf(true);
-  pid_t node = start_node(NULL);
   char p[16];
-  snprintf(p, sizeof(p), "%d", (int)node);
+  pid_t node = start_node(NULL, p);
   char *argv[] = {LS_CLI, "attach", "-p", p, "--duration", "1", "-o",
                   "/tmp/ls-cli-dur.fxt", NULL};
   int rc = wait_exit(spawn(argv, NULL, "/tmp/ls-cli-dur.err"));
-  cr_assert_eq(kill(node, 0), 0, "the target died");
-  kill(node, SIGKILL);
-  waitpid(node, NULL, 0);
+  kill_node(node);
   cr_assert_eq(rc, 0);
   check_trace("/tmp/ls-cli-dur.fxt", node);
 }
 
 Test(bpf_cli, sigterm_detaches_and_leaves_a_complete_file) {
   skip_unless_bpf(true);
-  pid_t node = start_node(NULL);
   char p[16];
-  snprintf(p, sizeof(p), "%d", (int)node);
+  pid_t node = start_node(NULL, p);
   char *argv[] = {LS_CLI, "attach", "-p", p, "-o", "/tmp/ls-cli-term.fxt", NULL};
   pid_t ls = spawn(argv, NULL, "/tmp/ls-cli-term.err");
   usleep(1000000);
   kill(ls, SIGTERM);
   int rc = wait_exit(ls);
-  /* Detached: the target runs on untouched. */
   usleep(100000);
-  cr_assert_eq(kill(node, 0), 0, "the target died");
-  kill(node, SIGKILL);
-  waitpid(node, NULL, 0);
+  kill_node(node);
   cr_assert_eq(rc, 0);
   check_trace("/tmp/ls-cli-term.fxt", node);
 }
 
 Test(bpf_cli, stops_when_the_target_exits) {
   skip_unless_bpf(true);
-  pid_t node = start_node("1500");
   char p[16];
-  snprintf(p, sizeof(p), "%d", (int)node);
+  pid_t node = start_node("1500", p);
   char *argv[] = {LS_CLI, "attach", "-p", p, "-o", "/tmp/ls-cli-exit.fxt", NULL};
   pid_t ls = spawn(argv, NULL, NULL);
   waitpid(node, NULL, 0); /* reaped here, so it really is gone */

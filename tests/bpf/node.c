@@ -94,9 +94,10 @@ static size_t check_iterations(const trace *t) {
 }
 
 /* Runs tests/bpf/js/<script> under the tracer at `level`: it exits 0,
- * prints `output` (unless NULL) and its slices nest. */
-static void trace_node(const char *script, ls_bpf_level level,
-                       const char *output, trace *t) {
+ * prints `output` (unless NULL), its slices nest and its iterations run
+ * their phases in order. Returns how many iterations there were. */
+static size_t trace_node(const char *script, ls_bpf_level level,
+                         const char *output, trace *t) {
   char path[512], out[512], *argv[3];
   skip_unless_bpf(true);
   /* Tests run in parallel (--jobs), some on the same script. */
@@ -109,15 +110,15 @@ static void trace_node(const char *script, ls_bpf_level level,
     check_output(out, output);
   unlink(out);
   check_nesting(t);
+  return check_iterations(t);
 }
 
 TestSuite(bpf_node, .timeout = 60);
 
 Test(bpf_node, timers_phases_and_lateness) {
   trace t;
-  trace_node("timers.js", LS_BPF_PHASES, "immediate\nread true\nticks 20\n",
-             &t);
-  size_t iters = check_iterations(&t);
+  size_t iters = trace_node("timers.js", LS_BPF_PHASES,
+                            "immediate\nread true\nticks 20\n", &t);
   /* 20 ticks of 10 ms: at least one iteration each. */
   cr_assert_geq(iters, 20, "%zu iterations", iters);
   cr_assert_str_eq(thread_name(&t, t.pid), "loop");
@@ -142,8 +143,7 @@ Test(bpf_node, timers_phases_and_lateness) {
 
 Test(bpf_node, immediates_one_per_iteration) {
   trace t;
-  trace_node("immediates.js", LS_BPF_CALLBACKS, NULL, &t);
-  size_t iters = check_iterations(&t);
+  size_t iters = trace_node("immediates.js", LS_BPF_CALLBACKS, NULL, &t);
   cr_assert_geq(iters, 300, "%zu iterations for 300 chained immediates", iters);
   size_t imm = count(&t, t.pid, LS_EV_BEGIN, "immediate", NULL);
   cr_assert_geq(imm, 300, "%zu JS entries in check phases", imm);
@@ -156,7 +156,6 @@ Test(bpf_node, immediates_one_per_iteration) {
 Test(bpf_node, fs_work_on_worker_threads) {
   trace t;
   trace_node("fs.js", LS_BPF_FULL, NULL, &t);
-  check_iterations(&t);
   /* readFile = open, fstat, read, read, close: each a pool slice. */
   size_t pool = 0, queued = count(&t, t.pid, LS_EV_INSTANT, "sched", "threadpool");
   for (size_t i = 0; i < t.n; i++) {
@@ -186,7 +185,6 @@ Test(bpf_node, fs_work_on_worker_threads) {
 Test(bpf_node, tcp_echo_io_callbacks) {
   trace t;
   trace_node("echo.js", LS_BPF_CALLBACKS, "round trips 50\n", &t);
-  check_iterations(&t);
   size_t stream = count(&t, t.pid, LS_EV_BEGIN, "io", "uv__stream_io");
   size_t server = count(&t, t.pid, LS_EV_BEGIN, "io", "uv__server_io");
   /* 50 pings and 50 echoes read, each by one side: >= 100 stream events. */
@@ -341,7 +339,6 @@ Test(bpf_node, write_queue_counters) {
 Test(bpf_node, microtasks_and_close_callbacks) {
   trace t;
   trace_node("promises.js", LS_BPF_CALLBACKS, "rounds 30\n", &t);
-  check_iterations(&t);
   /* Checkpoints that ran reactions, not the many that found nothing. */
   size_t micro = count(&t, t.pid, LS_EV_BEGIN, "microtask", "microtasks");
   cr_assert_geq(micro, 30, "%zu microtask checkpoints", micro);
