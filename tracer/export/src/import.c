@@ -21,9 +21,17 @@ typedef struct ls__item {
   size_t index;
 } ls__item;
 
+/* A growing array of events. */
+typedef struct ls__evs {
+  const cJSON **evs;
+  size_t n, cap;
+} ls__evs;
+
+/* Per thread: the open "B" events, and the flow ends ("f" without
+ * "bp":"e") waiting for the next slice to begin, which Chrome binds them to. */
 typedef struct ls__istack {
-  const cJSON **evs; /* the open "B" events */
-  size_t depth, cap;
+  uint64_t pid, tid;
+  ls__evs open, flows_to_next;
 } ls__istack;
 
 typedef struct ls__importer {
@@ -127,9 +135,22 @@ static ls__istack *stack_of(ls__importer *im, uint64_t pid, uint64_t tid) {
   }
   if (!(slot = ls_u64map_put(&im->stack_ids, key, NULL)))
     return NULL;
-  im->stacks[im->nstacks] = (ls__istack){0};
+  im->stacks[im->nstacks] = (ls__istack){.pid = pid, .tid = tid};
   *slot = ++im->nstacks;
   return &im->stacks[im->nstacks - 1];
+}
+
+static int evs_push(ls__evs *a, const cJSON *ev) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    const cJSON **p = realloc(a->evs, cap * sizeof *p);
+    if (!p)
+      return LS_FMT_ENOMEM;
+    a->evs = p;
+    a->cap = cap;
+  }
+  a->evs[a->n++] = ev;
+  return 0;
 }
 
 static void free_printed(ls__importer *im) {
@@ -193,15 +214,39 @@ static int write_flow(ls__importer *im, ls_event_type type, const ls_event *at,
   return ls_writer_event(im->w, &f);
 }
 
-/* Flow v2: the slice itself carries bind_id with flow_in / flow_out. Both
- * flow events go just after the slice's begin, inside it, which is where FXT
- * readers bind them (FORMAT.md). */
+/* Flow ends bound to the next slice: inside the slice that has just begun,
+ * or at their own time when none came (slice NULL). */
+static int write_flows_to_next(ls__importer *im, ls__istack *s,
+                               const ls_event *slice) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < s->flows_to_next.n; i++) {
+    const cJSON *f = s->flows_to_next.evs[i];
+    uint64_t id = 0;
+    event_id(f, &id); /* checked when it was held */
+    ls_event at = {.pid = s->pid, .tid = s->tid};
+    at.ts = slice ? slice->ts
+                  : to_ns(im, cJSON_GetObjectItemCaseSensitive(f, "ts")->valuedouble);
+    rc = write_flow(im, LS_EV_FLOW_END, &at, id);
+  }
+  s->flows_to_next.n = 0;
+  return rc;
+}
+
+/* Flow ends go just after the begin of the slice they bind to, inside it,
+ * which is where FXT readers bind them (FORMAT.md): the flow ends waiting for
+ * this slice, and with flow v2 (the slice itself carries bind_id with
+ * flow_in / flow_out) its own flow end and begin. */
 static int write_slice(ls__importer *im, const cJSON *ev, ls_event *e) {
   uint64_t bind;
   bool has_bind = parse_id(cJSON_GetObjectItemCaseSensitive(ev, "bind_id"),
                            &bind);
+  ls__istack *s = stack_of(im, e->pid, e->tid);
+  if (!s)
+    return LS_FMT_ENOMEM;
   im->st->written++;
   int rc = ls_writer_event(im->w, e);
+  if (rc == 0)
+    rc = write_flows_to_next(im, s, e);
   if (rc == 0 && has_bind &&
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "flow_in")))
     rc = write_flow(im, LS_EV_FLOW_END, e, bind);
@@ -247,23 +292,16 @@ static int import_event(ls__importer *im, const ls__item *it) {
     e.type = LS_EV_BEGIN;
     if (!(s = stack_of(im, e.pid, e.tid)))
       return LS_FMT_ENOMEM;
-    if (s->depth == s->cap) {
-      size_t cap = s->cap ? s->cap * 2 : 16;
-      const cJSON **p = realloc(s->evs, cap * sizeof *p);
-      if (!p)
-        return LS_FMT_ENOMEM;
-      s->evs = p;
-      s->cap = cap;
-    }
-    s->evs[s->depth++] = ev;
+    if ((rc = evs_push(&s->open, ev)))
+      return rc;
     convert_args(im, args, &e, false);
     return write_slice(im, ev, &e);
   case 'E':
     e.type = LS_EV_END;
     if (!(s = stack_of(im, e.pid, e.tid)))
       return LS_FMT_ENOMEM;
-    if (s->depth) { /* Chrome's E may omit the names: take the B's */
-      const cJSON *b = s->evs[--s->depth];
+    if (s->open.n) { /* Chrome's E may omit the names: take the B's */
+      const cJSON *b = s->open.evs[--s->open.n];
       if (!cat && (cat = str_field(b, "cat")))
         e.category = cat;
       if (!name && (name = str_field(b, "name")))
@@ -318,6 +356,12 @@ static int import_event(ls__importer *im, const ls__item *it) {
   if (e.type >= LS_EV_ASYNC_BEGIN && !event_id(ev, &e.id)) {
     im->st->bad++; /* async and flow events mean nothing without an id */
     return 0;
+  }
+  const char *bp = str_field(ev, "bp");
+  if (e.type == LS_EV_FLOW_END && !(bp && strcmp(bp, "e") == 0)) {
+    if (!(s = stack_of(im, e.pid, e.tid)))
+      return LS_FMT_ENOMEM;
+    return evs_push(&s->flows_to_next, ev); /* Chrome: binds to the next slice */
   }
   if (e.type >= LS_EV_FLOW_BEGIN) {
     /* FXT matches flows on id alone; FORMAT.md names them all flow/flow. */
@@ -395,6 +439,8 @@ int ls_import_chrome(const char *json, size_t len, const char *name, int fd,
       rc = import_event(&im, &items[i]);
       free_printed(&im);
     }
+    for (size_t i = 0; rc == 0 && i < im.nstacks; i++)
+      rc = write_flows_to_next(&im, &im.stacks[i], NULL);
     int crc = im.w ? ls_writer_close(im.w) : 0;
     if (rc == 0)
       rc = crc;
@@ -404,8 +450,10 @@ int ls_import_chrome(const char *json, size_t len, const char *name, int fd,
              rc == LS_FMT_ENOMEM ? "out of memory"
              : rc == LS_FMT_EINVAL ? "an event could not be encoded"
                                    : "write error");
-  for (size_t i = 0; i < im.nstacks; i++)
-    free(im.stacks[i].evs);
+  for (size_t i = 0; i < im.nstacks; i++) {
+    free(im.stacks[i].open.evs);
+    free(im.stacks[i].flows_to_next.evs);
+  }
   free(im.stacks);
   ls_u64map_free(&im.stack_ids);
   ls_u64map_free(&im.str_ids);
