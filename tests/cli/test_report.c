@@ -133,72 +133,79 @@ static void expect_main_loop(const ls_report_loop *l) {
   cr_expect_float_eq(l->elu, (6.1 - 2.4) / 6.1, 1e-12);
 }
 
-/* Computes the report of the trace at path; *text gets it printed. */
-static void compute(const char *path, ls_reader **r, ls_report *rep,
-                    char **text) {
+/* The known trace (with the second loop, or not), its report and the
+ * report printed. */
+typedef struct known {
+  char *path, *text;
+  ls_reader *r;
+  ls_report rep;
+} known;
+
+static void report_known(known *k, bool two_loops) {
   char err[512];
-  cr_assert_eq(ls_reader_open(r, path, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(ls_report_compute(*r, rep, NULL), 0);
+  k->path = tmp_path(".fxt");
+  write_known(k->path, two_loops);
+  cr_assert_eq(ls_reader_open(&k->r, k->path, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ls_report_compute(k->r, &k->rep, NULL), 0);
   size_t len = 0;
-  FILE *out = open_memstream(text, &len);
-  ls_report_print(rep, path, out);
+  FILE *out = open_memstream(&k->text, &len);
+  ls_report_print(&k->rep, k->path, out);
   fclose(out);
 }
 
-static void done(char *path, ls_reader *r, ls_report *rep, char *text) {
-  free(text);
-  ls_report_free(rep);
-  ls_reader_close(r);
-  tmp_remove(path);
+static void done(known *k) {
+  free(k->text);
+  ls_report_free(&k->rep);
+  ls_reader_close(k->r);
+  tmp_remove(k->path);
 }
 
 Test(report, known_figures) {
-  char *path = tmp_path(".fxt"), *text;
-  write_known(path, false);
-  ls_reader *r;
-  ls_report rep;
-  compute(path, &r, &rep, &text);
+  known k;
+  report_known(&k, false);
+  const ls_report *rep = &k.rep;
+  const char *text = k.text;
 
-  cr_assert_eq(rep.nloops, 1);
-  expect_main_loop(&rep.loops[0]);
+  cr_assert_eq(rep->nloops, 1);
+  expect_main_loop(&rep->loops[0]);
 
-  const ls_report_dist *imm = &rep.kinds[LS_KIND_IMMEDIATE];
+  const ls_report_dist *imm = &rep->kinds[LS_KIND_IMMEDIATE];
   cr_expect_eq(imm->count, 10);
   cr_expect_eq(imm->total_ns, 550000);
   cr_expect_eq(imm->p50_ns, 50000);
   cr_expect_eq(imm->p99_ns, 100000);
   cr_expect_eq(imm->max_ns, 100000);
-  const ls_report_dist *tim = &rep.kinds[LS_KIND_TIMER];
+  const ls_report_dist *tim = &rep->kinds[LS_KIND_TIMER];
   cr_expect_eq(tim->count, 2);
   cr_expect_eq(tim->p50_ns, 100000);
   cr_expect_eq(tim->p99_ns, 300000);
-  cr_expect_eq(rep.kinds[LS_KIND_MICROTASK].count, 1);
-  cr_expect_eq(rep.kinds[LS_KIND_MICROTASK].max_ns, 30000);
-  cr_expect_eq(rep.kinds[LS_KIND_IO].max_ns, 500000);
-  cr_expect_eq(rep.kinds[LS_KIND_INTERVAL].count, 1);
-  cr_expect_eq(rep.kinds[LS_KIND_FS].count, 0);
+  cr_expect_eq(rep->kinds[LS_KIND_MICROTASK].count, 1);
+  cr_expect_eq(rep->kinds[LS_KIND_MICROTASK].max_ns, 30000);
+  cr_expect_eq(rep->kinds[LS_KIND_IO].max_ns, 500000);
+  cr_expect_eq(rep->kinds[LS_KIND_INTERVAL].count, 1);
+  cr_expect_eq(rep->kinds[LS_KIND_FS].count, 0);
 
-  cr_assert_eq(rep.nlongest, 10);
-  cr_expect_str_eq(rep.longest[0].label, "read");
-  cr_expect_str_eq(rep.longest[0].kind, "io");
-  cr_expect_eq(rep.longest[0].dur_ns, 500000);
-  cr_expect_str_eq(rep.longest[1].label, "t2");
-  cr_expect_eq(rep.longest[1].id, 2);
-  cr_expect_eq(rep.longest[9].dur_ns, 50000);
-  for (unsigned i = 1; i < rep.nlongest; i++)
-    cr_expect_geq(rep.longest[i - 1].dur_ns, rep.longest[i].dur_ns);
+  cr_assert_eq(rep->nlongest, 10);
+  cr_expect_str_eq(rep->longest[0].label, "read");
+  cr_expect_str_eq(rep->longest[0].kind, "io");
+  cr_expect_eq(rep->longest[0].dur_ns, 500000);
+  cr_expect_str_eq(rep->longest[1].label, "t2");
+  cr_expect_eq(rep->longest[1].id, 2);
+  cr_expect_eq(rep->longest[9].dur_ns, 50000);
+  for (unsigned i = 1; i < rep->nlongest; i++)
+    cr_expect_geq(rep->longest[i - 1].dur_ns, rep->longest[i].dur_ns);
 
-  cr_expect_eq(rep.lateness.count, 3);
-  cr_expect_eq(rep.lateness.p50_ns, 200000);
-  cr_expect_eq(rep.lateness.p99_ns, 2500000);
-  cr_expect_eq(rep.lateness.max_ns, 2500000);
-  cr_expect_eq(rep.lateness.total_ns, 2800000);
-  cr_expect_eq(rep.timers_unscheduled, 0);
+  cr_expect_eq(rep->lateness.count, 3);
+  cr_expect_eq(rep->lateness.p50_ns, 200000);
+  cr_expect_eq(rep->lateness.p99_ns, 2500000);
+  cr_expect_eq(rep->lateness.max_ns, 2500000);
+  cr_expect_eq(rep->lateness.total_ns, 2800000);
+  cr_expect_eq(rep->timers_unscheduled, 0);
 
-  cr_expect_eq(rep.callback_ns, 100000 + 300000 + 500000 + 550000 + 100000);
-  cr_expect_eq(rep.lost, 7);
-  cr_expect_eq(rep.lost_records, 1);
-  cr_expect_str_eq(rep.source, "runtime");
+  cr_expect_eq(rep->callback_ns, 100000 + 300000 + 500000 + 550000 + 100000);
+  cr_expect_eq(rep->lost, 7);
+  cr_expect_eq(rep->lost_records, 1);
+  cr_expect_str_eq(rep->source, "runtime");
 
   cr_expect_not_null(strstr(text, "Main loop: thread \"loop\", tid 1, 2 iterations"),
                      "%s", text);
@@ -206,21 +213,20 @@ Test(report, known_figures) {
   cr_expect_not_null(strstr(text, "Event-loop utilisation: 60.7%"), "%s", text);
   cr_expect_null(strstr(text, "Other loop"), "%s", text);
   cr_expect_not_null(strstr(text, "Lost events: 7"), "%s", text);
-  done(path, r, &rep, text);
+  done(&k);
 }
 
 /* node runs a second loop: its phases and idle time are its own, not
  * added to the main loop's, and it comes second although it is busier. */
 Test(report, loops_apart) {
-  char *path = tmp_path(".fxt"), *text;
-  write_known(path, true);
-  ls_reader *r;
-  ls_report rep;
-  compute(path, &r, &rep, &text);
+  known k;
+  report_known(&k, true);
+  const ls_report *rep = &k.rep;
+  const char *text = k.text;
 
-  cr_assert_eq(rep.nloops, 2, "the pool thread is no loop");
-  expect_main_loop(&rep.loops[0]);
-  const ls_report_loop *other = &rep.loops[1];
+  cr_assert_eq(rep->nloops, 2, "the pool thread is no loop");
+  expect_main_loop(&rep->loops[0]);
+  const ls_report_loop *other = &rep->loops[1];
   cr_expect_eq(other->tid, 2);
   cr_expect_str_eq(other->name, "loop-2");
   cr_expect_eq(other->iterations, 1);
@@ -231,10 +237,10 @@ Test(report, loops_apart) {
   cr_expect_eq(other->callback_ns, 2000000);
   cr_expect_float_eq(other->elu, 3.0 / 7, 1e-12);
   /* Callbacks by kind count every thread's. */
-  cr_expect_eq(rep.kinds[LS_KIND_IO].count, 2);
-  cr_expect_eq(rep.kinds[LS_KIND_FS].count, 1);
-  cr_expect_eq(rep.longest[0].dur_ns, 3000000);
-  cr_expect_eq(rep.longest[0].tid, 3);
+  cr_expect_eq(rep->kinds[LS_KIND_IO].count, 2);
+  cr_expect_eq(rep->kinds[LS_KIND_FS].count, 1);
+  cr_expect_eq(rep->longest[0].dur_ns, 3000000);
+  cr_expect_eq(rep->longest[0].tid, 3);
 
   const char *main_at = strstr(text, "Main loop: thread \"loop\", tid 1");
   const char *other_at = strstr(text, "Other loop: thread \"loop-2\", tid 2, 1 iterations");
@@ -242,5 +248,5 @@ Test(report, loops_apart) {
   cr_expect_not_null(strstr(main_at, "Event-loop utilisation: 60.7%"), "%s", text);
   cr_expect_not_null(strstr(other_at, "Event-loop utilisation: 42.9%"), "%s", text);
   cr_expect_not_null(strstr(text, "2 loop threads"), "%s", text);
-  done(path, r, &rep, text);
+  done(&k);
 }
