@@ -143,6 +143,15 @@ static int open_output(const attach_opts *o, int *fd, ls_writer **w) {
   return 0;
 }
 
+/* Could not start tracing: no trace file is left behind. */
+static int abandon_output(const attach_opts *o, ls_writer *w, int fd,
+                          const char *err) {
+  ls_writer_close(w);
+  close(fd);
+  unlink(o->out);
+  return ls_cli_fail(o->cmd, "%s", err);
+}
+
 static void catch_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
@@ -251,12 +260,9 @@ int ls_cmd_attach(int argc, char **argv) {
                     .log = log_msg, .log_ctx = (void *)o.cmd};
   ls_bpf *b;
   if (ls_bpf_open(&b, &bo, w, err, sizeof(err)) < 0) {
-    ls_writer_close(w);
-    close(fd);
-    unlink(o.out);
     if (pidfd >= 0)
       close(pidfd);
-    return ls_cli_fail(o.cmd, "%s", err);
+    return abandon_output(&o, w, fd, err);
   }
   catch_signals();
   o.pid = ls_bpf_get_pid(b);
@@ -287,12 +293,8 @@ int ls_cmd_record_ebpf(int argc, char **argv) {
   if ((rc = open_output(&o, &fd, &w)))
     return rc;
   ls_bpf_child child;
-  if (ls_bpf_spawn(&child, argv + optind, err, sizeof(err)) < 0) {
-    ls_writer_close(w);
-    close(fd);
-    unlink(o.out);
-    return ls_cli_fail(o.cmd, "%s", err);
-  }
+  if (ls_bpf_spawn(&child, argv + optind, err, sizeof(err)) < 0)
+    return abandon_output(&o, w, fd, err);
   o.pid = child.pid;
   ls_bpf_opts bo = {.pid = child.pid, .exe = child.exe, .level = o.level,
                     .threshold_ns = o.threshold_ns, .log = log_msg,
@@ -300,10 +302,7 @@ int ls_cmd_record_ebpf(int argc, char **argv) {
   ls_bpf *b;
   if (ls_bpf_open(&b, &bo, w, err, sizeof(err)) < 0) {
     ls_bpf_spawn_abort(&child);
-    ls_writer_close(w);
-    close(fd);
-    unlink(o.out);
-    return ls_cli_fail(o.cmd, "%s", err);
+    return abandon_output(&o, w, fd, err);
   }
   /* Ctrl-C reaches the program too (same process group); we keep tracing
    * until it is gone. SIGTERM to us alone is passed on to it. */
@@ -312,10 +311,7 @@ int ls_cmd_record_ebpf(int argc, char **argv) {
     describe(&o, b);
   if (ls_bpf_spawn_go(&child, err, sizeof(err)) < 0) {
     ls_bpf_close(b, NULL);
-    ls_writer_close(w);
-    close(fd);
-    unlink(o.out);
-    return ls_cli_fail(o.cmd, "%s", err);
+    return abandon_output(&o, w, fd, err);
   }
   int status = 0;
   bool reaped = false;

@@ -90,60 +90,57 @@ int ls_cli_parse_convert(ls_cli_convert *c, int argc, char **argv) {
   return -1;
 }
 
-/* Splits "1.5ms" into 1.5 and "ms"; the number must be finite and >= 0. */
-static bool number_and_unit(const char *s, double *v, const char **unit) {
+/* A unit and what it multiplies by. */
+typedef struct unit {
+  const char *name;
+  double mult;
+} unit;
+
+/* "1.5ms" with a unit from the table (compared as `cmp` does) -> 1.5e6.
+ * The number must be finite and >= 0. */
+static bool scaled(const char *s, const unit *units, size_t n,
+                   int (*cmp)(const char *, const char *), double *v) {
   if (!s || !*s || isspace((unsigned char)*s) || *s == '-')
     return false;
   char *end;
   errno = 0;
-  *v = strtod(s, &end);
-  if (end == s || errno || !isfinite(*v) || *v < 0)
+  double x = strtod(s, &end);
+  if (end == s || errno || !isfinite(x) || x < 0)
     return false;
-  *unit = end;
-  return true;
+  for (size_t i = 0; i < n; i++) {
+    if (cmp(end, units[i].name) == 0) {
+      *v = x * units[i].mult;
+      return true;
+    }
+  }
+  return false;
 }
 
 bool ls_cli_parse_size(const char *s, uint64_t *bytes) {
-  static const struct { const char *unit; double mult; } units[] = {
+  static const unit units[] = {
       {"", 1},        {"b", 1},
       {"k", 0x1p10},  {"kb", 0x1p10}, {"kib", 0x1p10},
       {"m", 0x1p20},  {"mb", 0x1p20}, {"mib", 0x1p20},
       {"g", 0x1p30},  {"gb", 0x1p30}, {"gib", 0x1p30},
   };
-  double v;
-  const char *unit;
-  if (!number_and_unit(s, &v, &unit))
+  double b;
+  if (!scaled(s, units, sizeof units / sizeof units[0], strcasecmp, &b) ||
+      b < 1 || b > 0x1p62)
     return false;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcasecmp(unit, units[i].unit) == 0) {
-      double b = v * units[i].mult;
-      if (b < 1 || b > 0x1p62)
-        return false;
-      *bytes = (uint64_t)b;
-      return true;
-    }
-  }
-  return false;
+  *bytes = (uint64_t)b;
+  return true;
 }
 
 bool ls_cli_parse_time(const char *s, uint64_t *ns) {
-  static const struct { const char *unit; double mult; } units[] = {
+  static const unit units[] = {
       {"", 1e3}, {"us", 1e3}, {"ns", 1}, {"ms", 1e6}, {"s", 1e9},
   };
-  double v;
-  const char *unit;
-  if (!number_and_unit(s, &v, &unit))
+  double t;
+  if (!scaled(s, units, sizeof units / sizeof units[0], strcmp, &t) ||
+      t > 0x1p63)
     return false;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(unit, units[i].unit) == 0) {
-      double t = v * units[i].mult;
-      if (t > 0x1p63)
-        return false;
-      *ns = (uint64_t)llround(t);
-      return true;
-    }
-  }
-  return false;
+  *ns = (uint64_t)llround(t);
+  return true;
 }
 
 bool ls_cli_parse_u64(const char *s, uint64_t *v) {
