@@ -70,6 +70,17 @@ typedef struct probe {
   const char *what; /* what is missing without it */
 } probe;
 
+/* An I/O watcher's callback, at the callbacks level. */
+#define IO_CALLBACK(sym, which, what) \
+  {sym, LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, which, what}
+/* A kind of thread-pool work, at the full level: libuv's uv__<stem>_work
+ * runs it on a worker, uv__<stem>_done completes it on the loop. */
+#define POOL_WORK(stem, prog, which, what)                                    \
+  {"uv__" stem "_work", LS_BPF_FULL, prog, LS_RAW_WORK_ENTER,                 \
+   LS_RAW_WORK_EXIT, which, what " work"},                                    \
+  {"uv__" stem "_done", LS_BPF_FULL, prog, LS_RAW_DONE_ENTER,                 \
+   LS_RAW_DONE_EXIT, which, what " completions"}
+
 static const probe probes[] = {
   {"uv_run", LS_BPF_PHASES, P_GENERIC, LS_RAW_RUN_ENTER, LS_RAW_RUN_EXIT, 0, NULL},
   {"uv__run_timers", LS_BPF_PHASES, P_TIMERS, LS_RAW_TIMERS_ENTER, LS_RAW_TIMERS_EXIT, 0, NULL},
@@ -77,13 +88,13 @@ static const probe probes[] = {
   {"uv__run_idle", LS_BPF_PHASES, P_GENERIC, LS_RAW_IDLE_ENTER, 0, 0, "idle phases"},
   {"uv__run_prepare", LS_BPF_PHASES, P_GENERIC, LS_RAW_PREPARE_ENTER, 0, 0, "prepare phases"},
   {"uv__run_check", LS_BPF_PHASES, P_GENERIC, LS_RAW_CHECK_ENTER, LS_RAW_CHECK_EXIT, 0, "check and close phases"},
-  {"uv__stream_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_STREAM, "stream callbacks"},
-  {"uv__server_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_SERVER, "accept callbacks"},
-  {"uv__async_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_ASYNC, "async callbacks"},
-  {"uv__work_done", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_WORK, "thread-pool completions"},
-  {"uv__udp_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_UDP, "udp callbacks"},
-  {"uv__poll_io", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_POLL, "uv_poll callbacks"},
-  {"uv__signal_event", LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_IO_ENTER, LS_RAW_IO_EXIT, LS_IO_SIGNAL, "signal callbacks"},
+  IO_CALLBACK("uv__stream_io", LS_IO_STREAM, "stream callbacks"),
+  IO_CALLBACK("uv__server_io", LS_IO_SERVER, "accept callbacks"),
+  IO_CALLBACK("uv__async_io", LS_IO_ASYNC, "async callbacks"),
+  IO_CALLBACK("uv__work_done", LS_IO_WORK, "thread-pool completions"),
+  IO_CALLBACK("uv__udp_io", LS_IO_UDP, "udp callbacks"),
+  IO_CALLBACK("uv__poll_io", LS_IO_POLL, "uv_poll callbacks"),
+  IO_CALLBACK("uv__signal_event", LS_IO_SIGNAL, "signal callbacks"),
   /* node::InternalCallbackScope: every entry from the loop into JS. */
   {"_ZN4node21InternalCallbackScopeC2EPNS_11EnvironmentEN2v85LocalINS3_6ObjectEEERKNS_13async_contextEi",
    LS_BPF_CALLBACKS, P_JS, LS_RAW_JS_ENTER, 0, 0, "JS entries"},
@@ -104,20 +115,17 @@ static const probe probes[] = {
   {"_ZN4node10HandleWrap7OnCloseEP11uv_handle_s",
    LS_BPF_CALLBACKS, P_GENERIC, LS_RAW_CLOSE_CB_ENTER, LS_RAW_CLOSE_CB_EXIT, 0, "close callbacks"},
   {"uv__work_submit", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_SUBMIT, 0, 0, "thread-pool queueing"},
-  {"uv__fs_work", LS_BPF_FULL, P_FS, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_FS, "fs work"},
-  {"uv__queue_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_USER, "uv_queue_work work"},
-  {"uv__getaddrinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo work"},
-  {"uv__getnameinfo_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo work"},
-  {"uv__random_work", LS_BPF_FULL, P_GENERIC, LS_RAW_WORK_ENTER, LS_RAW_WORK_EXIT, LS_WORK_RANDOM, "random work"},
-  {"uv__fs_done", LS_BPF_FULL, P_FS, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_FS, "fs completions"},
-  {"uv__queue_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_USER, "uv_queue_work completions"},
-  {"uv__getaddrinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETADDRINFO, "getaddrinfo completions"},
-  {"uv__getnameinfo_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_GETNAMEINFO, "getnameinfo completions"},
-  {"uv__random_done", LS_BPF_FULL, P_GENERIC, LS_RAW_DONE_ENTER, LS_RAW_DONE_EXIT, LS_WORK_RANDOM, "random completions"},
+  POOL_WORK("fs", P_FS, LS_WORK_FS, "fs"),
+  POOL_WORK("queue", P_GENERIC, LS_WORK_USER, "uv_queue_work"),
+  POOL_WORK("getaddrinfo", P_GENERIC, LS_WORK_GETADDRINFO, "getaddrinfo"),
+  POOL_WORK("getnameinfo", P_GENERIC, LS_WORK_GETNAMEINFO, "getnameinfo"),
+  POOL_WORK("random", P_GENERIC, LS_WORK_RANDOM, "random"),
   {"uv__write", LS_BPF_FULL, P_STREAM, LS_RAW_WRITE_QUEUE, 0, 0, "stream write queues"},
   {"uv__write_callbacks", LS_BPF_FULL, P_STREAM, LS_RAW_WRITE_QUEUE, 0, 0, "stream write queues after writes"},
   {"uv_timer_start", LS_BPF_FULL, P_GENERIC, LS_RAW_TIMER_START, 0, 0, "timer starts"},
 };
+#undef IO_CALLBACK
+#undef POOL_WORK
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 /* The first three are the loop itself: without them there is nothing. */
 #define NREQUIRED 3
