@@ -123,3 +123,53 @@ Test(import, errors_name_the_document) {
                      im.err);
   done(&im, NULL);
 }
+
+/* FXT readers bind a flow end to the slice open where it is written, so each
+ * goes just inside the slice Chrome binds it to: "f" alone, the next slice
+ * to begin on its thread (here B, after an instant); "f" with "bp":"e", its
+ * enclosing slice; flow v2's flow_in, the slice carrying it. */
+Test(import, flow_ends_land_inside_the_slice_chrome_binds_them_to) {
+  imported im = import(
+      "[{\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":0,\"name\":\"A\"},"
+      "{\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":1,\"cat\":\"f\",\"name\":\"f\",\"id\":7},"
+      "{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":2},"
+      "{\"ph\":\"f\",\"pid\":1,\"tid\":1,\"ts\":3,\"cat\":\"f\",\"name\":\"f\",\"id\":7},"
+      "{\"ph\":\"i\",\"pid\":1,\"tid\":1,\"ts\":4,\"name\":\"tick\"},"
+      "{\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":5,\"name\":\"B\"},"
+      "{\"ph\":\"f\",\"pid\":1,\"tid\":1,\"ts\":6,\"id\":7,\"bp\":\"e\"},"
+      "{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":7},"
+      "{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":8,\"dur\":1,\"name\":\"C\","
+      "\"bind_id\":9,\"flow_in\":true}]");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  ls_reader *r;
+  ls_record ev[16];
+  size_t n = read_events(&im, &r, ev, 16);
+  cr_assert_eq(n, 10);
+  /* B A, s, E, i, B B, f (held), f (bp e), E, X C, f (v2) */
+  static const ls_event_type want[] = {
+      LS_EV_BEGIN, LS_EV_FLOW_BEGIN, LS_EV_END,      LS_EV_INSTANT,
+      LS_EV_BEGIN, LS_EV_FLOW_END,   LS_EV_FLOW_END, LS_EV_END,
+      LS_EV_COMPLETE, LS_EV_FLOW_END};
+  for (size_t i = 0; i < n; i++)
+    cr_expect_eq(ev[i].event.type, want[i], "event %zu", i);
+  cr_expect_eq(ev[5].event.ts, ev[4].event.ts, "held f at B's begin");
+  cr_expect_eq(ev[5].event.id, 7);
+  cr_expect_eq(ev[6].event.ts, 6000, "bp e: at its own time");
+  cr_expect_eq(ev[9].event.ts, ev[8].event.ts);
+  cr_expect_eq(ev[9].event.id, 9);
+  done(&im, r);
+}
+
+/* An "f" with no slice after it on its thread keeps its own time. */
+Test(import, flow_end_with_no_next_slice_is_kept) {
+  imported im = import(
+      "[{\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":1,\"id\":3},"
+      "{\"ph\":\"f\",\"pid\":1,\"tid\":2,\"ts\":2,\"id\":3}]");
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  ls_reader *r;
+  ls_record ev[4];
+  cr_assert_eq(read_events(&im, &r, ev, 4), 2);
+  cr_expect_eq(ev[1].event.type, LS_EV_FLOW_END);
+  cr_expect_eq(ev[1].event.ts, 2000);
+  done(&im, r);
+}
