@@ -40,11 +40,14 @@ static void phase(uint64_t b, uint64_t e, const char *name) {
 /* A second loop on thread 2 ("loop-2", as node names its other loops),
  * busier than the main one and overlapping it in time, and a pool thread
  * with work but no loop. Iteration 0.5 .. 7.5 ms: poll 1 .. 7 ms with a
- * 2 ms callback in it, so 4 ms idle of 7: ELU 3/7. */
+ * 2 ms callback in it, so 4 ms idle of 7: ELU 3/7. A callback before the
+ * iteration is no part of it. */
 static void write_second_loop(void) {
   cr_assert_eq(ls_writer_thread_name(w, 1, 2, "loop-2"), 0);
   cr_assert_eq(ls_writer_thread_name(w, 1, 3, "pool-1"), 0);
   tid = 2;
+  /* Its script runs before its loop: not loop time, nor in its share. */
+  cb(100000, 400000, "user", "worker.js", 49);
   ls_arg n = u("n", 1);
   ev(LS_EV_BEGIN, 500000, "loop", "iteration", 1, &n);
   phase(500000, 1000000, "timers");
@@ -239,6 +242,7 @@ Test(report, loops_apart) {
   /* Callbacks by kind count every thread's. */
   cr_expect_eq(rep->kinds[LS_KIND_IO].count, 2);
   cr_expect_eq(rep->kinds[LS_KIND_FS].count, 1);
+  cr_expect_eq(rep->kinds[LS_KIND_USER].count, 1);
   cr_expect_eq(rep->longest[0].dur_ns, 3000000);
   cr_expect_eq(rep->longest[0].tid, 3);
 

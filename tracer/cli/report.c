@@ -183,6 +183,13 @@ static int begin(ls__rstate *s, ls__rthread *t, const ls_event *ev,
   return 0;
 }
 
+static bool in_iteration(const ls__rthread *t) {
+  for (size_t i = 0; i < t->depth; i++)
+    if (t->stack[i].what == FR_ITER)
+      return true;
+  return false;
+}
+
 static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
                 uint64_t ns) {
   ls_report *rep = s->rep;
@@ -199,10 +206,7 @@ static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
     fig->iterations_ns += dur;
     break;
   case FR_PHASE: {
-    bool in_iteration = false;
-    for (size_t i = 0; i < t->depth && !in_iteration; i++)
-      in_iteration = t->stack[i].what == FR_ITER;
-    if (!in_iteration)
+    if (!in_iteration(t))
       fig->phases_outside_ns += dur;
     fig->phase_ns[f->idx] += dur;
     fig->phase_count[f->idx]++;
@@ -225,7 +229,10 @@ static void end(ls__rstate *s, ls__rthread *t, const ls_event *ev,
     if (i > 0 && t->stack[i - 1].what == FR_CALLBACK)
       break;
     rep->callback_ns += dur;
-    fig->callback_ns += dur;
+    /* A loop's share counts what ran in its loop time, not, say, node's
+     * main script before the first iteration. */
+    if (i > 0 || in_iteration(t))
+      fig->callback_ns += dur;
     if (i > 0)
       t->stack[i - 1].inner_cb_ns += dur;
     break;

@@ -42,7 +42,8 @@ typedef struct ls_report_loop {
                                         if no iteration */
   uint64_t phase_ns[LS_PHASE_COUNT];
   uint64_t phase_count[LS_PHASE_COUNT];
-  uint64_t callback_ns;              /* its callbacks not nested in one */
+  uint64_t callback_ns;              /* its callbacks not nested in one, in
+                                        its iterations and phases */
   uint64_t poll_idle_ns;             /* poll phases minus their callbacks */
   double elu;                        /* (loop - poll idle) / loop */
 } ls_report_loop;
