@@ -25,6 +25,13 @@ static imported import(const char *json) {
   return im;
 }
 
+/* An import that must succeed. */
+static imported import_ok(const char *json) {
+  imported im = import(json);
+  cr_assert_eq(im.rc, 0, "%s", im.err);
+  return im;
+}
+
 /* The events of the imported trace, in order. */
 static size_t read_events(const imported *im, ls_reader **r, ls_record *out,
                           size_t max) {
@@ -46,8 +53,7 @@ static void done(imported *im, ls_reader *r) {
 }
 
 Test(import, empty_array_is_an_empty_trace) {
-  imported im = import("[]");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
+  imported im = import_ok("[]");
   cr_expect_eq(im.st.events, 0);
   ls_reader *r;
   ls_record ev[1];
@@ -57,12 +63,11 @@ Test(import, empty_array_is_an_empty_trace) {
 }
 
 Test(import, bad_events_are_counted_not_fatal) {
-  imported im = import(
+  imported im = import_ok(
       "{\"traceEvents\":[1, \"x\", {\"ph\":\"X\"}, {\"ts\":1},"
       " {\"ph\":\"XY\",\"ts\":1}, {\"ph\":\"i\",\"ts\":1e300},"
       " {\"ph\":\"b\",\"ts\":2,\"name\":\"no id\"},"
       " {\"ph\":\"i\",\"ts\":3,\"name\":\"ok\",\"pid\":1,\"tid\":1}]}");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
   cr_expect_eq(im.st.events, 8);
   cr_expect_eq(im.st.bad, 7);
   cr_expect_eq(im.st.written, 1);
@@ -70,10 +75,9 @@ Test(import, bad_events_are_counted_not_fatal) {
 }
 
 Test(import, negative_times_are_rebased_and_sorted) {
-  imported im = import(
+  imported im = import_ok(
       "[{\"ph\":\"i\",\"name\":\"late\",\"ts\":5,\"pid\":1,\"tid\":1},"
       " {\"ph\":\"i\",\"name\":\"early\",\"ts\":-5.5,\"pid\":1,\"tid\":1}]");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
   ls_reader *r;
   ls_record ev[4];
   cr_assert_eq(read_events(&im, &r, ev, 4), 2);
@@ -84,7 +88,7 @@ Test(import, negative_times_are_rebased_and_sorted) {
 }
 
 Test(import, ids_strings_and_args) {
-  imported im = import(
+  imported im = import_ok(
       "[{\"ph\":\"b\",\"name\":\"req\",\"cat\":\"net\",\"ts\":1,\"pid\":\"srv\","
       "  \"tid\":\"io\",\"id\":\"abc\"},"
       " {\"ph\":\"e\",\"name\":\"req\",\"cat\":\"net\",\"ts\":2,\"pid\":\"srv\","
@@ -95,7 +99,6 @@ Test(import, ids_strings_and_args) {
       "  {\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
       "   \"j\":10,\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,"
       "   \"big\":1e300}}]");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
   cr_expect_eq(im.st.args_cut, 3);
   cr_expect_eq(im.st.names, 2, "the string pid and tid are named");
   ls_reader *r;
@@ -129,7 +132,7 @@ Test(import, errors_name_the_document) {
  * to begin on its thread (here B, after an instant); "f" with "bp":"e", its
  * enclosing slice; flow v2's flow_in, the slice carrying it. */
 Test(import, flow_ends_land_inside_the_slice_chrome_binds_them_to) {
-  imported im = import(
+  imported im = import_ok(
       "[{\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":0,\"name\":\"A\"},"
       "{\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":1,\"cat\":\"f\",\"name\":\"f\",\"id\":7},"
       "{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":2},"
@@ -140,7 +143,6 @@ Test(import, flow_ends_land_inside_the_slice_chrome_binds_them_to) {
       "{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":7},"
       "{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":8,\"dur\":1,\"name\":\"C\","
       "\"bind_id\":9,\"flow_in\":true}]");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
   ls_reader *r;
   ls_record ev[16];
   size_t n = read_events(&im, &r, ev, 16);
@@ -162,10 +164,9 @@ Test(import, flow_ends_land_inside_the_slice_chrome_binds_them_to) {
 
 /* An "f" with no slice after it on its thread keeps its own time. */
 Test(import, flow_end_with_no_next_slice_is_kept) {
-  imported im = import(
+  imported im = import_ok(
       "[{\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":1,\"id\":3},"
       "{\"ph\":\"f\",\"pid\":1,\"tid\":2,\"ts\":2,\"id\":3}]");
-  cr_assert_eq(im.rc, 0, "%s", im.err);
   ls_reader *r;
   ls_record ev[4];
   cr_assert_eq(read_events(&im, &r, ev, 4), 2);
