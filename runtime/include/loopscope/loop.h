@@ -54,7 +54,9 @@ struct ls_loop {
   void *data; /* for the user */
 
   /* private: clock, in ms like uv_now(); refreshed at the phase points of
-   * libuv and when a timer is created (Node's getLibuvNow()). */
+   * libuv and when a timer is created (Node's getLibuvNow()). Read through
+   * the TSC, within a few us of CLOCK_MONOTONIC, and never backwards
+   * (ls__update_time in internal.h). */
   uint64_t time;
   uint64_t iteration;
   unsigned stop_flag;

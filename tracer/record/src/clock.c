@@ -136,6 +136,11 @@ static _Atomic uint64_t shared_mult;
 /* A sandwich wider than this (an interrupt or a preemption inside it; a
  * plain one is ~100 ticks) could put the pair anywhere in it: no anchor. */
 #define LS__ANCHOR_MAX_TICKS 10000u
+/* The shortest window the loop clock measures its rate over. An anchor is
+ * trusted for LS__CLOCK_SPAN_NS, so a rate off by e costs e * 1 ms: two
+ * pairs a few ns (at worst ~2 us) off over 1 ms are plenty, and the TSC is
+ * used 1 ms after the first read instead of 5. */
+#define LS__ANCHOR_WINDOW_NS 1000000u
 
 #ifdef LS__HAVE_TSC
 /* Feeds the pair to this thread's rate window and anchors the thread on it.
@@ -147,7 +152,7 @@ static void anchor(uint64_t t, uint64_t ns) {
   if (window_ns == 0 || t <= window_ticks || ns <= window_ns) {
     window_ticks = t;
     window_ns = ns;
-  } else if (ns - window_ns >= LS__CALIBRATE_NS) {
+  } else if (ns - window_ns >= LS__ANCHOR_WINDOW_NS) {
     uint64_t measured = rate_mult(window_ticks, window_ns, t, ns);
     uint64_t diff = measured > mult ? measured - mult : mult - measured;
     if (mult != 0 && diff > mult / 64)

@@ -76,7 +76,7 @@ uint64_t ls__clock_to_ns(const ls__clock *c, uint64_t ticks);
  * (by that error): callers that need it clamp.
  *
  * The rate is measured against CLOCK_MONOTONIC by the anchors themselves,
- * over windows of LS__CALIBRATE_NS to LS__REFINE_FIRST_NS, and shared by
+ * over windows of 1 ms to LS__REFINE_FIRST_NS, and shared by
  * the process (the kernel only picks the "tsc" clocksource when the TSC is
  * invariant and in step on every CPU). Until it is known, and when the
  * TSC is not trusted, every read is a plain CLOCK_MONOTONIC read. */
