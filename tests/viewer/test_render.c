@@ -457,8 +457,13 @@ static void check_traced_program(const char *prog, bool pool_work) {
   for (size_t i = 0; i + 1 < x.nfacts; i++) {
     if (!ls_expect_is_callback(&x.facts[i]))
       continue;
-    /* halfway to the next event: away from any boundary */
-    uint64_t t0 = x.facts[i].ts, t1 = x.facts[i + 1].ts;
+    /* halfway to the next event: away from any boundary (the callback's
+     * flow end shares its timestamp: the event after that) */
+    size_t next = i + 1;
+    while (next + 1 < x.nfacts && x.facts[next].ts == x.facts[i].ts &&
+           x.facts[next].type == LS_EV_FLOW_END)
+      next++;
+    uint64_t t0 = x.facts[i].ts, t1 = x.facts[next].ts;
     if (t1 < t0 + 8)
       continue;
     uint64_t t = t0 + (t1 - t0) / 2, want[LS_VQ_COUNT];
