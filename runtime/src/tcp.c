@@ -52,6 +52,20 @@ static void update_active(ls_tcp *tcp) {
     ls__drain_if_queued(loop);                                               \
   } while (0)
 
+/* A request (connect, write or shutdown: they share LS_REQ_FIELDS) starts:
+ * it is the socket's, gets a new async id triggered by the running
+ * callback, keeps the loop alive until it completes, and is a scheduling
+ * point in the trace. */
+#define REQ_START(req, tcp, callback, name)                                  \
+  do {                                                                       \
+    (req)->handle = (tcp);                                                   \
+    (req)->cb = (callback);                                                  \
+    (req)->async_id = ls_new_async_id((tcp)->loop);                          \
+    (req)->trigger_id = (tcp)->loop->current_async_id;                       \
+    (tcp)->loop->active_reqs++;                                              \
+    ls__trace_sched(name, (req)->async_id, 0);                               \
+  } while (0)
+
 int ls_tcp_init(ls_loop *loop, ls_tcp *tcp) {
   if (!loop || !tcp)
     return LS_EINVAL;
@@ -244,16 +258,11 @@ int ls_tcp_connect(ls_connect_req *req, ls_tcp *tcp,
   }
   if ((err = ls__io_start(tcp->loop, &tcp->io, EPOLLOUT)))
     return err;
-  req->handle = tcp;
-  req->cb = cb;
-  req->async_id = ls_new_async_id(tcp->loop);
-  req->trigger_id = tcp->loop->current_async_id;
+  REQ_START(req, tcp, cb, "connect");
   tcp->connect_req = req;
-  tcp->loop->active_reqs++;
   update_active(tcp);
   if (tcp->delayed_error)
     ls__io_feed(tcp->loop, &tcp->io);
-  ls__trace_sched("connect", req->async_id, 0);
   return 0;
 }
 
@@ -391,16 +400,11 @@ int ls_write(ls_write_req *req, ls_tcp *tcp, const ls_buf bufs[],
   req->nbufs = nbufs;
   req->write_index = 0;
   req->error = 0;
-  req->handle = tcp;
-  req->cb = cb;
-  req->async_id = ls_new_async_id(tcp->loop);
-  req->trigger_id = tcp->loop->current_async_id;
   bool was_empty = ls__queue_empty(&tcp->write_queue);
   ls__queue_init(&req->queue);
   ls__queue_insert_tail(&tcp->write_queue, &req->queue);
   tcp->write_queue_size += bufs_size(bufs, nbufs);
-  tcp->loop->active_reqs++;
-  ls__trace_sched("write", req->async_id, 0);
+  REQ_START(req, tcp, cb, "write");
   /* Still connecting: the connect completion's POLLOUT writes it. */
   if (tcp->connect_req)
     return 0;
@@ -524,15 +528,10 @@ int ls_shutdown(ls_shutdown_req *req, ls_tcp *tcp, ls_shutdown_cb cb) {
     return LS_EALREADY;
   if ((err = ls__io_start(tcp->loop, &tcp->io, EPOLLOUT)))
     return err;
-  req->handle = tcp;
-  req->cb = cb;
-  req->async_id = ls_new_async_id(tcp->loop);
-  req->trigger_id = tcp->loop->current_async_id;
+  REQ_START(req, tcp, cb, "shutdown");
   tcp->shutdown_req = req;
   tcp->tcp_flags |= TCP_SHUTTING;
-  tcp->loop->active_reqs++;
   update_active(tcp);
-  ls__trace_sched("shutdown", req->async_id, 0);
   return 0;
 }
 
