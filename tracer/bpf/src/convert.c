@@ -143,15 +143,10 @@ static const char *const done_names[LS_WORK_COUNT] = {
 static void say(ls__conv *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void say(ls__conv *c, const char *fmt, ...) {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  ls__say(c->o.log, c->o.log_ctx, fmt, ap);
   va_end(ap);
-  if (c->o.log)
-    c->o.log(c->o.log_ctx, msg);
-  else
-    fprintf(stderr, "loopscope: %s\n", msg);
 }
 
 /* ------------------------------------------------------------ writing */

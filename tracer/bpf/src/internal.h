@@ -2,6 +2,7 @@
 #ifndef LS_BPF_INTERNAL_H
 #define LS_BPF_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <limits.h>
@@ -80,6 +81,10 @@ typedef struct ls__uv_offsets {
 extern const ls__uv_offsets ls__uv;
 /* "fs.read", or "fs.read (sync)" for work run on the loop thread. */
 const char *ls__uv_fs_name(int64_t type, bool sync);
+
+/* A message for the user: to log(log_ctx, text) when set, else stderr. */
+void ls__say(void (*log)(void *ctx, const char *msg), void *log_ctx,
+             const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* ---- convert.c: ring-buffer records to trace events */
 

@@ -141,16 +141,21 @@ static const char *const usdt_names[LS_USDT_COUNT] = {
 
 static void say(const ls_bpf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void say(const ls_bpf *b, const char *fmt, ...) {
+void ls__say(void (*log)(void *ctx, const char *msg), void *log_ctx,
+             const char *fmt, va_list ap) {
   char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  if (b->o.log)
-    b->o.log(b->o.log_ctx, msg);
+  if (log)
+    log(log_ctx, msg);
   else
     fprintf(stderr, "loopscope: %s\n", msg);
+}
+
+static void say(const ls_bpf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ls__say(b->o.log, b->o.log_ctx, fmt, ap);
+  va_end(ap);
 }
 
 /* Set while a load may fail for a reason we handle (no uprobe_multi in an
