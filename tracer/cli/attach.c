@@ -210,8 +210,10 @@ static int finish(const attach_opts *o, ls_bpf *b, ls_writer *w, int fd) {
   if (rc < 0 || wrc < 0)
     return ls_cli_fail(o->cmd, "%s: writing the trace failed (error %d)", o->out,
                        rc < 0 ? rc : wrc);
-  fprintf(stderr, "loopscope %s: wrote %s (%llu events from %u probes",
-          o->cmd, o->out, (unsigned long long)st.events, st.probes);
+  /* the hits are what tracing cost the target: about one trap each */
+  fprintf(stderr, "loopscope %s: wrote %s (%llu events from %llu probe hits on "
+          "%u probes", o->cmd, o->out, (unsigned long long)st.events,
+          (unsigned long long)st.records, st.probes);
   if (st.lost)
     fprintf(stderr, ", %llu LOST: ring buffer full", (unsigned long long)st.lost);
   fprintf(stderr, ")\n");
