@@ -144,8 +144,9 @@ void trace_free(trace *t) {
   ls_reader_close(t->r);
 }
 
+/* The last one given: readers take a thread's last name. */
 const char *thread_name(const trace *t, uint64_t tid) {
-  for (unsigned i = 0; i < t->nthreads; i++)
+  for (unsigned i = t->nthreads; i-- > 0;)
     if (t->tids[i] == tid)
       return t->names[i];
   return NULL;

@@ -350,3 +350,23 @@ Test(bpf_node, microtasks_and_close_callbacks) {
   cr_assert_geq(closes, 1);
   trace_free(&t);
 }
+
+/* A worker runs JS before its first uv_run, so the converter first names its
+ * thread by the kernel ("node"); once it runs a loop it is "loop-N". */
+Test(bpf_node, worker_loop_is_named_as_a_loop) {
+  trace t;
+  trace_node("worker.js", LS_BPF_CALLBACKS, "worker done\n", &t);
+  unsigned worker_loops = 0;
+  for (size_t i = 0; i < t.n; i++) {
+    const ls_event *e = &t.ev[i];
+    if (e->type != LS_EV_BEGIN || e->tid == (uint64_t)t.pid ||
+        strcmp(e->category, "loop"))
+      continue;
+    const char *name = thread_name(&t, e->tid);
+    cr_assert(name && !strncmp(name, "loop-", 5), "worker loop thread %llu is "
+              "named %s", (unsigned long long)e->tid, name ? name : "(none)");
+    worker_loops++;
+  }
+  cr_assert_gt(worker_loops, 0, "no iteration on the worker's thread");
+  trace_free(&t);
+}

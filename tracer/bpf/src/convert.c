@@ -64,7 +64,7 @@ typedef struct queued {
 typedef struct thread {
   struct thread *next;
   uint32_t tid;
-  bool named;
+  bool named, role_named; /* role_named: by what it does, not its comm */
   bool loop;           /* runs a uv loop (node also has a helper-thread loop) */
   open_slice open[MAX_OPEN];
   unsigned nopen;
@@ -373,13 +373,12 @@ static thread *get_thread(ls__conv *c, uint32_t tid) {
   return t;
 }
 
-/* Names a thread by what we first see it do ("loop", "pool-1": FORMAT.md),
- * else by its kernel name. */
+/* Names a thread by its role ("loop", "pool-1": FORMAT.md), else by its
+ * kernel name. */
 static void name_thread(ls__conv *c, thread *t, const char *role) {
   char path[64], comm[32] = "";
-  if (t->named)
-    return;
   t->named = true;
+  t->role_named = role != NULL;
   if (!role) {
     snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", c->o.tgid, t->tid);
     FILE *f = fopen(path, "re");
@@ -882,8 +881,10 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
     t->loop = true;
   /* FORMAT.md: the main thread runs the loop ("loop"), thread-pool workers
    * are "pool-N". Other loops (worker_threads, node's timer helper thread)
-   * are "loop-N"; other threads go by their kernel name. */
-  if (!t->named) {
+   * are "loop-N"; other threads go by their kernel name, until they turn
+   * out to run a loop (a worker runs JS before its first uv_run): readers
+   * take a thread's last name. */
+  if (!t->named || (t->loop && !t->role_named)) {
     char role[32];
     const char *name = role;
     if (t->tid == c->o.tgid)
@@ -894,7 +895,8 @@ void ls__conv_record(ls__conv *c, const void *data, size_t size) {
       snprintf(role, sizeof(role), "loop-%u", ++c->loop_threads + 1);
     else
       name = NULL;
-    name_thread(c, t, name);
+    if (name || !t->named)
+      name_thread(c, t, name);
   }
   switch (r->kind) {
   case LS_RAW_RUN_ENTER: run_enter(c, t, r->ts); break;
