@@ -2,6 +2,7 @@
  * The design and its costs are described in loopscope/coro.h. */
 #define _GNU_SOURCE
 #include "loopscope/coro.h"
+#include "coro_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -86,7 +87,8 @@ void ls__coro_trampoline(void);
 #endif
 void ls__coro_main(ls_coro *co) __attribute__((noreturn, visibility("hidden")));
 
-/* initial-exec: see promise_internal.h; a switch reads `current` twice. */
+/* initial-exec: see promise_internal.h; a switch reads ls__coro_running
+ * twice. */
 #define LS__TLS __thread __attribute__((tls_model("initial-exec")))
 
 static _Atomic(ls__slab *) all_slabs;
@@ -94,7 +96,7 @@ static _Atomic size_t stack_size;
 static _Atomic uint64_t next_coro_id = 1;
 static atomic_bool guard_by_mprotect; /* kernel without MADV_GUARD_INSTALL */
 
-static LS__TLS ls_coro *current;
+LS__TLS ls_coro *ls__coro_running;
 static LS__TLS ls__ctx thread_ctx;
 static LS__TLS struct {
   ls__stack *free;
@@ -352,13 +354,13 @@ void ls__coro_main(ls_coro *co) {
   landed_in_coro(co, true);
   co->fn(co, co->arg);
   co->state = LS__CO_FINISHED;
-  current = co->caller;
+  ls__coro_running = co->caller;
   switch_to(&co->ctx, co->caller_ctx, true);
   abort(); /* a finished coroutine is never resumed */
 }
 
 #ifdef LS__CORO_UCONTEXT
-static void uc_entry(void) { ls__coro_main(current); }
+static void uc_entry(void) { ls__coro_main(ls__coro_running); }
 
 /* Apart, because getcontext returns twice and would make the compiler
  * distrust every local of its caller. */
@@ -431,28 +433,28 @@ void ls_coro_resume(ls_coro *co) {
             co->state == LS__CO_RUNNING ? "already running" : "finished");
     abort();
   }
-  ls__ctx *from = current ? &current->ctx : &thread_ctx;
-  co->caller = current;
+  ls__ctx *from = ls__coro_running ? &ls__coro_running->ctx : &thread_ctx;
+  co->caller = ls__coro_running;
   co->caller_ctx = from;
   co->state = LS__CO_RUNNING;
-  current = co;
+  ls__coro_running = co;
   switch_to(from, &co->ctx, false);
   landed_back(from);
 }
 
 void ls_coro_yield(void) {
-  ls_coro *co = current;
+  ls_coro *co = ls__coro_running;
   if (!co) {
     fprintf(stderr, "loopscope: ls_coro_yield called outside a coroutine\n");
     abort();
   }
   co->state = LS__CO_SUSPENDED;
-  current = co->caller;
+  ls__coro_running = co->caller;
   switch_to(&co->ctx, co->caller_ctx, false);
   landed_in_coro(co, false);
 }
 
-ls_coro *ls_coro_current(void) { return current; }
+ls_coro *ls_coro_current(void) { return ls__coro_running; }
 bool ls_coro_finished(const ls_coro *co) { return co->state == LS__CO_FINISHED; }
 uint64_t ls_coro_id(const ls_coro *co) { return co->id; }
 

@@ -136,4 +136,37 @@ void ls__trace_counters(ls_loop *loop);
 /* Only the nextTick and microtask depths: what a drain changes. */
 void ls__trace_queue_counters(ls_loop *loop);
 
+/* ---- the job queues (microtask.c), inline ----
+ * The promise layer queues a job per settled reaction; as a call into
+ * microtask.c that was a tenth of a Promise.all element. */
+static inline void ls__job_push(ls_job **head, ls_job **tail, ls_job *job) {
+  job->next = NULL;
+  if (*tail)
+    (*tail)->next = job;
+  else
+    *head = job;
+  *tail = job;
+}
+
+/* A job's defaults (microtask.h), then its scheduling point in the trace.
+ * The id is taken here: ls_new_async_id() lives in loop.c, and a call into
+ * another file is never inlined. */
+static inline void ls__job_stamp(ls_loop *loop, ls_job *job,
+                                 const char *default_label) {
+  if (!job->label)
+    job->label = default_label;
+  if (!job->async_id)
+    job->async_id = ++loop->async_id_counter;
+  if (!job->trigger_id)
+    job->trigger_id = loop->current_async_id;
+  ls__trace_sched(job->label, job->async_id, 0);
+}
+
+/* ls_queue_job. */
+static inline void ls__queue_micro(ls_loop *loop, ls_job *job) {
+  ls__job_stamp(loop, job, "queueMicrotask");
+  ls__job_push(&loop->micro_head, &loop->micro_tail, job);
+  loop->micro_count++;
+}
+
 #endif

@@ -28,6 +28,11 @@ static void *must(void *p) {
  * threshold, so chunks come from its heap. Sanitizer builds use malloc /
  * free directly so ASan still sees every use after free. */
 enum { LS__CHUNK = 64 * 1024 };
+
+/* Forced inline: each runs once or twice per chain link, and as calls
+ * their register saves and restores were a fifth of a link's instructions. */
+#define LS__HOT static inline __attribute__((always_inline))
+
 typedef struct slab_obj {
   struct slab_obj *next;
 } slab_obj;
@@ -43,8 +48,8 @@ struct ls__slab_chunk {
 typedef struct {
   ls__slab_chunk *chunk;
 } slab_header;
-static LS__TLS ls__slab_pool promise_pool = {.size = sizeof(ls_promise)};
-static LS__TLS ls__slab_pool reaction_pool = {.size = sizeof(ls__reaction)};
+static LS__TLS ls__slab_pool promise_pool = LS__SLAB_POOL(ls_promise);
+static LS__TLS ls__slab_pool reaction_pool = LS__SLAB_POOL(ls__reaction);
 
 /* A then's derived promise and the reaction that will settle it, in one
  * allocation: a 1M-link chain makes 1M of each up front. */
@@ -52,7 +57,7 @@ typedef struct {
   ls_promise p; /* first: freeing the promise frees the block */
   ls__reaction r;
 } then_block;
-static LS__TLS ls__slab_pool block_pool = {.size = sizeof(then_block)};
+static LS__TLS ls__slab_pool block_pool = LS__SLAB_POOL(then_block);
 
 #ifndef LS_SANITIZE
 static void partial_unlink(ls__slab_pool *pool, ls__slab_chunk *c) {
@@ -85,7 +90,7 @@ static ls__slab_chunk *slab_refill(ls__slab_pool *pool) {
 }
 #endif
 
-void *ls__slab_get(ls__slab_pool *pool) {
+LS__HOT void *slab_get(ls__slab_pool *pool) {
 #ifndef LS_SANITIZE
   ls__slab_chunk *c = pool->cur;
   void *obj;
@@ -95,7 +100,7 @@ void *ls__slab_get(ls__slab_pool *pool) {
       c->free = c->free->next;
       break;
     }
-    size_t stride = sizeof(slab_header) + ((pool->size + 7) & ~(size_t)7);
+    size_t stride = pool->stride;
     if (c && (size_t)(c->end - c->bump) >= stride) {
       slab_header *h = (slab_header *)c->bump;
       h->chunk = c;
@@ -112,7 +117,7 @@ void *ls__slab_get(ls__slab_pool *pool) {
 #endif
 }
 
-void ls__slab_put(void *obj) {
+LS__HOT void slab_put(void *obj) {
 #ifndef LS_SANITIZE
   ls__slab_chunk *c = ((slab_header *)obj - 1)->chunk;
   ls__slab_pool *pool = c->pool;
@@ -139,31 +144,30 @@ void ls__slab_put(void *obj) {
 #endif
 }
 
+void *ls__slab_get(ls__slab_pool *pool) { return slab_get(pool); }
+void ls__slab_put(void *obj) { slab_put(obj); }
+
 /* Inlined: as a call it cost more than the disabled hook it wraps. */
-static inline __attribute__((always_inline)) void
-trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
+LS__HOT void trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
   LS_TRACE_INSTANT(LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
 }
 
 /* rt: the loop's promise state, which a derived promise takes from its
  * parent instead of looking it up. */
-static void promise_init(ls_promise *p, ls_loop *loop, ls__promise_rt *rt,
-                         uint64_t parent) {
+LS__HOT void promise_init(ls_promise *p, ls__promise_rt *rt, uint64_t parent) {
   p->h.refs = 1;
   p->state = LS_PENDING;
   p->locked = p->handled = p->in_pending = p->reported = false;
-  p->loop = loop;
   p->rt = rt;
-  p->id = ++loop->async_id_counter; /* ls_new_async_id, without the PLT hop */
+  p->id = ++rt->loop->async_id_counter; /* ls_new_async_id, without the PLT hop */
   p->result = ls_undefined();
   p->reactions = p->reactions_tail = NULL;
-  p->rej_prev = p->rej_next = NULL;
   trace_ev(p, LS_PROMISE_CREATED, parent);
 }
 
 ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
-  ls_promise *p = ls__slab_get(&promise_pool);
-  promise_init(p, loop, ls__promise_rt_get(loop), parent);
+  ls_promise *p = slab_get(&promise_pool);
+  promise_init(p, ls__promise_rt_get(loop), parent);
   return p;
 }
 
@@ -173,14 +177,14 @@ ls_promise *ls_promise_ref(ls_promise *p) {
 }
 
 /* The derived promise goes last: r may live inside it. */
-static void reaction_free(ls__reaction *r) {
+LS__HOT void reaction_free(ls__reaction *r) {
   ls_promise *source = r->source, *derived = r->derived;
   void (*arg_free)(void *) = r->arg_free;
   void *arg = r->arg;
   if (r->kind == LS__R_FOREIGN)
-    ls_value_drop(r->thenable);
+    ls__value_drop(r->thenable);
   if (r->storage == LS__R_HEAP)
-    ls__slab_put(r);
+    slab_put(r);
   if (source)
     ls_promise_unref(source);
   if (arg_free)
@@ -199,16 +203,16 @@ static LS__TLS bool freeing;
 
 static void promise_free(ls_promise *p) {
   /* Only a pending promise can still hold reactions: nothing can settle it
-   * any more, so they can never run. */
-  ls__reaction *r = p->reactions;
-  p->reactions = p->reactions_tail = NULL;
+   * any more, so they can never run. (A settled one's list room may hold
+   * its rejection-list or dying-list links.) */
+  ls__reaction *r = p->state == LS_PENDING ? p->reactions : NULL;
   while (r) {
-    ls__reaction *next = r->next;
+    ls__reaction *next = (ls__reaction *)r->job.next;
     reaction_free(r);
     r = next;
   }
-  ls_value_drop(p->result);
-  ls__slab_put(p);
+  ls__value_drop(p->result);
+  slab_put(p);
 }
 
 void ls_promise_unref(ls_promise *p) {
@@ -236,9 +240,8 @@ void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage) {
   r->job.label = "then";
   r->job.async_id = 0;
   r->job.trigger_id = 0;
-  r->next = NULL;
   r->kind = LS__R_THEN;
-  r->storage = storage;
+  r->storage = (uint8_t)storage;
   r->source = NULL;
   r->derived = NULL;
   r->on_fulfilled = NULL;
@@ -248,7 +251,7 @@ void ls__reaction_init(ls__reaction *r, ls__reaction_storage storage) {
 }
 
 ls__reaction *ls__reaction_new(void) {
-  ls__reaction *r = ls__slab_get(&reaction_pool);
+  ls__reaction *r = slab_get(&reaction_pool);
   ls__reaction_init(r, LS__R_HEAP);
   return r;
 }
@@ -256,13 +259,12 @@ ls__reaction *ls__reaction_new(void) {
 /* The job takes a reference to its source: the value must outlive it. */
 static void queue_reaction(ls_promise *src, ls__reaction *r) {
   r->source = ls_promise_ref(src);
-  r->next = NULL;
   r->job.async_id = 0;
   r->job.trigger_id = 0;
-  ls_queue_job(src->loop, &r->job);
+  ls__queue_micro(src->rt->loop, &r->job);
 }
 
-static void settle(ls_promise *p, ls_promise_state state, ls_value v) {
+LS__HOT void settle(ls_promise *p, ls_promise_state state, ls_value v) {
   p->state = (uint8_t)state;
   p->locked = true;
   p->result = ls_caught(v);
@@ -270,7 +272,7 @@ static void settle(ls_promise *p, ls_promise_state state, ls_value v) {
   ls__reaction *r = p->reactions;
   p->reactions = p->reactions_tail = NULL;
   while (r) {
-    ls__reaction *next = r->next;
+    ls__reaction *next = (ls__reaction *)r->job.next;
     queue_reaction(p, r);
     r = next;
   }
@@ -280,7 +282,7 @@ static void settle(ls_promise *p, ls_promise_state state, ls_value v) {
 
 void ls__promise_fulfill(ls_promise *p, ls_value v) {
   if (p->state != LS_PENDING) {
-    ls_value_drop(v);
+    ls__value_drop(v);
     return;
   }
   settle(p, LS_FULFILLED, v);
@@ -288,17 +290,17 @@ void ls__promise_fulfill(ls_promise *p, ls_value v) {
 
 void ls__promise_reject(ls_promise *p, ls_value reason) {
   if (p->state != LS_PENDING) {
-    ls_value_drop(reason);
+    ls__value_drop(reason);
     return;
   }
   settle(p, LS_REJECTED, reason);
 }
 
-void ls__promise_resolve(ls_promise *p, ls_value v) {
+LS__HOT void promise_resolve(ls_promise *p, ls_value v) {
   v = ls_caught(v);
   p->locked = true;
   if (p->state != LS_PENDING) {
-    ls_value_drop(v);
+    ls__value_drop(v);
     return;
   }
   if (v.type == LS_VAL_THENABLE) {
@@ -308,7 +310,7 @@ void ls__promise_resolve(ls_promise *p, ls_value v) {
     r->job.label = "resolveThenable";
     r->thenable = v;
     r->derived = ls_promise_ref(p);
-    ls_queue_job(p->loop, &r->job);
+    ls__queue_micro(p->rt->loop, &r->job);
     return;
   }
   ls_promise *q = ls__as_promise(v);
@@ -317,7 +319,7 @@ void ls__promise_resolve(ls_promise *p, ls_value v) {
     return;
   }
   if (q == p) {
-    ls_value_drop(v);
+    ls__value_drop(v);
     settle(p, LS_REJECTED,
            ls_error(LS_EINVAL, "Chaining cycle detected for promise #<Promise>"));
     return;
@@ -329,20 +331,21 @@ void ls__promise_resolve(ls_promise *p, ls_value v) {
   r->job.label = "resolveThenable";
   r->source = q;
   r->derived = ls_promise_ref(p);
-  ls_queue_job(p->loop, &r->job);
+  ls__queue_micro(p->rt->loop, &r->job);
 }
+
+void ls__promise_resolve(ls_promise *p, ls_value v) { promise_resolve(p, v); }
 
 void ls__promise_attach(ls_promise *p, ls__reaction *r) {
   if (p->state == LS_PENDING) {
-    r->next = NULL;
+    r->job.next = NULL;
     if (p->reactions_tail)
-      p->reactions_tail->next = r;
+      p->reactions_tail->job.next = &r->job;
     else
       p->reactions = r;
     p->reactions_tail = r;
   } else {
-    if (p->state == LS_REJECTED && !p->handled)
-      ls__rejection_handled(p->rt, p);
+    ls__promise_set_handled(p);
     queue_reaction(p, r);
   }
   p->handled = true;
@@ -361,7 +364,7 @@ static void reaction_job(ls_job *job) {
     if (ls_thrown(out) && !target->locked)
       ls_reject(target, out);
     else
-      ls_value_drop(out);
+      ls__value_drop(out);
     reaction_free(r);
     return;
   }
@@ -382,13 +385,13 @@ static void reaction_job(ls_job *job) {
     /* An await's reaction lives on the coroutine's stack: the callback
      * resumes the coroutine, which may await again (reusing r) or finish
      * (freeing r). Nothing of r may be touched after the call. */
-    ls_value_drop(cb(src->result, r->arg));
+    ls__value_drop(cb(src->result, r->arg));
     ls_promise_unref(src);
     return;
   }
   if (!cb) {
     if (d) {
-      ls_value v = ls_value_ref(src->result);
+      ls_value v = ls__value_ref(src->result);
       if (ok)
         ls__promise_fulfill(d, v);
       else
@@ -397,11 +400,11 @@ static void reaction_job(ls_job *job) {
   } else {
     ls_value out = cb(src->result, r->arg);
     if (!d)
-      ls_value_drop(out);
+      ls__value_drop(out);
     else if (ls_thrown(out))
       ls__promise_reject(d, ls_caught(out));
     else
-      ls__promise_resolve(d, out);
+      promise_resolve(d, out);
   }
   reaction_free(r);
 }
@@ -416,7 +419,7 @@ ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg)
   if (ls_thrown(out) && !p->locked)
     ls_reject(p, out);
   else
-    ls_value_drop(out);
+    ls__value_drop(out);
   return p;
 }
 
@@ -440,7 +443,7 @@ ls_promise *ls_promise_rejected(ls_loop *loop, ls_value reason) {
 
 void ls_resolve(ls_promise *p, ls_value v) {
   if (p->locked) {
-    ls_value_drop(v);
+    ls__value_drop(v);
     return;
   }
   ls__promise_resolve(p, v);
@@ -448,7 +451,7 @@ void ls_resolve(ls_promise *p, ls_value v) {
 
 void ls_reject(ls_promise *p, ls_value reason) {
   if (p->locked) {
-    ls_value_drop(reason);
+    ls__value_drop(reason);
     return;
   }
   p->locked = true;
@@ -458,9 +461,9 @@ void ls_reject(ls_promise *p, ls_value reason) {
 static ls_promise *then_labelled(ls_promise *p, ls_promise_cb on_fulfilled,
                                  ls_promise_cb on_rejected, void *arg,
                                  void (*arg_free)(void *), const char *label) {
-  then_block *b = ls__slab_get(&block_pool);
+  then_block *b = slab_get(&block_pool);
   ls_promise *d = &b->p;
-  promise_init(d, p->loop, p->rt, p->id);
+  promise_init(d, p->rt, p->id);
   ls__reaction *r = &b->r;
   ls__reaction_init(r, LS__R_IN_PROMISE);
   r->job.label = label;
@@ -500,13 +503,13 @@ typedef struct {
 static ls_value outcome_thunk(ls_value ignored, void *arg) {
   (void)ignored;
   outcome_rec *o = arg;
-  ls_value v = ls_value_ref(o->outcome);
+  ls_value v = ls__value_ref(o->outcome);
   return o->rejected ? ls_throw(v) : v;
 }
 
 static void outcome_free(void *arg) {
   outcome_rec *o = arg;
-  ls_value_drop(o->outcome);
+  ls__value_drop(o->outcome);
   free(o);
 }
 
@@ -516,7 +519,7 @@ static ls_value finally_run(ls_value outcome, finally_rec *f, bool rejected) {
     return r;
   ls_promise *q = ls_promise_resolved(f->loop, r);
   outcome_rec *o = must(malloc(sizeof *o));
-  o->outcome = ls_value_ref(outcome);
+  o->outcome = ls__value_ref(outcome);
   o->rejected = rejected;
   return ls_promise_value(then_labelled(q, outcome_thunk, NULL, o, outcome_free, "finally"));
 }
@@ -526,7 +529,7 @@ static ls_value finally_rejected(ls_value v, void *arg) { return finally_run(v, 
 
 ls_promise *ls_finally(ls_promise *p, ls_finally_cb fn, void *arg) {
   finally_rec *f = must(malloc(sizeof *f));
-  f->loop = p->loop;
+  f->loop = p->rt->loop;
   f->fn = fn;
   f->arg = arg;
   return then_labelled(p, finally_fulfilled, finally_rejected, f, free, "finally");
@@ -537,5 +540,5 @@ ls_promise_state ls_promise_state_of(const ls_promise *p) {
 }
 ls_value ls_promise_result(const ls_promise *p) { return p->result; }
 uint64_t ls_promise_id(const ls_promise *p) { return p->id; }
-ls_loop *ls_promise_loop(const ls_promise *p) { return p->loop; }
+ls_loop *ls_promise_loop(const ls_promise *p) { return p->rt->loop; }
 bool ls_promise_handled(const ls_promise *p) { return p->handled; }

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "loopscope/coro.h"
+#include "coro_internal.h"
 
 /* Lives on the coroutine's own stack for the coroutine's whole life. */
 typedef struct ls__async {
@@ -73,21 +73,21 @@ ls_promise *ls_async(ls_loop *loop, ls_async_fn fn, void *arg) {
 
 static ls_value resume_fulfilled(ls_value v, void *arg) {
   ls__async *a = arg;
-  a->resumed_with = ls_value_ref(v);
+  a->resumed_with = ls__value_ref(v);
   run(a, false);
   return ls_undefined();
 }
 
 static ls_value resume_rejected(ls_value v, void *arg) {
   ls__async *a = arg;
-  a->resumed_with = ls_throw(ls_value_ref(v));
+  a->resumed_with = ls_throw(ls__value_ref(v));
   run(a, false);
   return ls_undefined();
 }
 
 static ls__async *check_in_async(void) {
   ls__async *a = current_async;
-  return a && ls_coro_current() == a->co ? a : NULL;
+  return a && ls__coro_running == a->co ? a : NULL;
 }
 
 /* Suspends until the reaction (or the plain job) resumes us. */
@@ -131,13 +131,16 @@ static void resume_plain(ls_job *job) {
   run((ls__async *)((char *)job - offsetof(ls__async, reaction.job)), true);
 }
 
-ls_value ls_await_value(ls_value v) {
+/* Everything but the in-place await (below): promises, thenables, errors
+ * and the queued plain await. Out of line, so that the in-place path makes
+ * no call and saves no registers. */
+static __attribute__((noinline)) ls_value await_value_queued(ls_value v) {
   ls_promise *p = ls__as_promise(v);
   if (p)
     return ls_await(p);
   ls__async *a = check_in_async();
   if (!a) {
-    ls_value_drop(v);
+    ls__value_drop(v);
     return not_in_async();
   }
   /* await of a thenable is await Promise.resolve(thenable): its then is
@@ -148,16 +151,27 @@ ls_value ls_await_value(ls_value v) {
    * to it, one hop. Nothing else can see that promise, so the job carries
    * the value itself. */
   a->resumed_with = ls_caught(v);
-  ls_loop *loop = a->loop;
-  if (a->from_drain && !loop->micro_head && !loop->failed && !LS_TRACE_ON()) {
-    /* The job would be the only one queued, and yielding would go straight
-     * back to the drain, which would pop it and resume us: nothing else
-     * can run in between (ticks wait for an empty microtask queue, and so
-     * does the after-microtasks hook). So run it in place, without the two
-     * switches: the same hooks (USDT probes), the same async ids, only the
-     * queue and the coroutine switches are skipped. The switches were most
-     * of an await: every return after one misses the return stack buffer.
-     * With tracing on, the job goes through the queue as before. */
+  memset(&a->reaction.job, 0, sizeof a->reaction.job);
+  a->reaction.job.cb = resume_plain;
+  a->reaction.job.label = "await";
+  ls__queue_micro(a->loop, &a->reaction.job);
+  return suspend(a);
+}
+
+ls_value ls_await_value(ls_value v) {
+  ls__async *a = check_in_async();
+  ls_loop *loop;
+  if (a && !ls__value_is_heap(v) && a->from_drain && !(loop = a->loop)->micro_head &&
+      !loop->failed && !LS_TRACE_ON()) {
+    /* A plain value, and the job would be the only one queued: yielding
+     * would go straight back to the drain, which would pop it and resume
+     * us; nothing else can run in between (ticks wait for an empty
+     * microtask queue, and so does the after-microtasks hook). So run it
+     * in place, without the two switches: the same hooks (USDT probes), the
+     * same async ids, only the queue and the coroutine switches are
+     * skipped. The switches were most of an await: every return after one
+     * misses the return stack buffer. With tracing on, the job goes
+     * through the queue as before. */
     uint64_t id = ++loop->async_id_counter; /* as ls_queue_job stamps it */
     uint64_t trigger = loop->current_async_id;
     ls__trace_sched("await", id, 0);
@@ -165,13 +179,7 @@ ls_value ls_await_value(ls_value v) {
     ls__cb_leave(loop, LS_KIND_MICROTASK, "await", loop->current_async_id);
     ls__cb_enter(loop, LS_KIND_MICROTASK, "await", id, trigger);
     LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", a->co_id);
-    v = a->resumed_with;
-    a->resumed_with = ls_undefined();
-    return v;
+    return ls_caught(v);
   }
-  memset(&a->reaction.job, 0, sizeof a->reaction.job);
-  a->reaction.job.cb = resume_plain;
-  a->reaction.job.label = "await";
-  ls_queue_job(a->loop, &a->reaction.job);
-  return suspend(a);
+  return await_value_queued(v);
 }

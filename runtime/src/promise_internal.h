@@ -15,19 +15,36 @@
 typedef struct ls__promise_rt ls__promise_rt;
 typedef struct ls__reaction ls__reaction;
 
+/* A .then chain makes a promise and a reaction per link up front and the
+ * run is bound by memory traffic, so every byte here counts (see
+ * then_block in promise.c): the flags share a word with the count, the
+ * loop is rt->loop, and the rejection-list links share the room of the
+ * reaction list. */
 struct ls_promise {
   ls__obj h; /* first: an LS_VAL_PROMISE value points here */
-  uint8_t state;   /* ls_promise_state */
-  bool locked;     /* resolve/reject already called ("already resolved") */
-  bool handled;    /* a reaction was attached ([[PromiseIsHandled]]) */
-  bool in_pending; /* on rt->pending: rejected, unhandled, not checked yet */
-  bool reported;   /* unhandled reported; a later handler is "late" */
-  ls_loop *loop;
-  ls__promise_rt *rt;
+  /* Bytes for what every settle writes, bits for the rejection tracker:
+   * all of it fits beside the 4-byte count. */
+  uint8_t state; /* ls_promise_state */
+  bool locked;   /* resolve/reject already called ("already resolved") */
+  bool handled;  /* a reaction was attached ([[PromiseIsHandled]]) */
+  bool in_pending : 1; /* on rt->pending: rejected, unhandled, not checked yet */
+  bool reported : 1;   /* unhandled reported; a later handler is "late" */
+  ls__promise_rt *rt;  /* the loop's promise state; rt->loop is the loop */
   uint64_t id;
   ls_value result;
-  ls__reaction *reactions, *reactions_tail; /* while pending, FIFO */
-  ls_promise *rej_prev, *rej_next;           /* on rt->pending or rt->late */
+  union {
+    /* While pending: the reactions, FIFO, linked through job.next. */
+    struct {
+      ls__reaction *reactions, *reactions_tail;
+    };
+    /* Once rejected: the place on rt->pending or rt->late (a settled
+     * promise has no reactions). Also the link of a pending promise on the
+     * list of promises being freed (promise.c), which leaves `reactions`
+     * intact. */
+    struct {
+      ls_promise *rej_prev, *rej_next;
+    };
+  };
 };
 
 /* One queued-or-waiting reaction: a user then, an await, a combinator
@@ -49,10 +66,11 @@ typedef enum {
 } ls__reaction_kind;
 
 struct ls__reaction {
+  /* job.next links it in the source's reaction list until it is queued:
+   * a reaction is never on both. */
   ls_job job;
-  ls__reaction *next; /* in the source's reaction list */
-  ls__reaction_kind kind;
-  ls__reaction_storage storage;
+  uint8_t kind;    /* ls__reaction_kind */
+  uint8_t storage; /* ls__reaction_storage */
   ls_promise *source;  /* counted reference only while queued */
   ls_promise *derived; /* counted reference; NULL: outcome dropped */
   /* A foreign thenable's reaction has no callbacks: sharing their room
@@ -81,6 +99,24 @@ struct ls__promise_rt {
   ls_promise *late_head, *late_tail;
 };
 
+/* Values on the heap have a reference count (value.c); a promise value's
+ * object is the promise, whose count is its ls__obj header. */
+static inline bool ls__value_is_heap(ls_value v) { return v.type >= LS_VAL_STRING; }
+
+/* ls_value_ref / ls_value_drop with the scalar case inline: results and
+ * outcomes are mostly scalars, and the call into value.c cost more than
+ * the work (a Promise.all element made four). */
+static inline ls_value ls__value_ref(ls_value v) {
+  if (ls__value_is_heap(v))
+    v.u.obj->refs++;
+  return v;
+}
+
+static inline void ls__value_drop(ls_value v) {
+  if (ls__value_is_heap(v))
+    ls_value_drop(v);
+}
+
 /* ls_as_promise, inlined: every await and every resolve asks it. */
 static inline ls_promise *ls__as_promise(ls_value v) {
   return v.type == LS_VAL_PROMISE ? (ls_promise *)v.u.obj : NULL;
@@ -93,9 +129,13 @@ static inline ls_promise *ls__as_promise(ls_value v) {
 typedef struct ls__slab_chunk ls__slab_chunk;
 typedef struct ls__slab_pool {
   size_t size;
+  size_t stride;           /* size rounded up, plus the chunk pointer before it */
   ls__slab_chunk *cur;     /* allocations come from here */
   ls__slab_chunk *partial; /* other chunks with free room */
 } ls__slab_pool;
+#define LS__SLAB_POOL(type)                                                    \
+  {.size = sizeof(type),                                                       \
+   .stride = sizeof(ls__slab_chunk *) + ((sizeof(type) + 7) & ~(size_t)7)}
 void *ls__slab_get(ls__slab_pool *pool);
 void ls__slab_put(void *obj);
 
@@ -126,5 +166,13 @@ static inline ls__promise_rt *ls__promise_rt_get(ls_loop *loop) {
 }
 void ls__rejection_untracked(ls__promise_rt *rt, ls_promise *p); /* reject, no handler */
 void ls__rejection_handled(ls__promise_rt *rt, ls_promise *p);   /* handler added after */
+
+/* [[PromiseIsHandled]] := true, as attaching a reaction does: a rejection
+ * that had no handler is handled now (perhaps late). */
+static inline void ls__promise_set_handled(ls_promise *p) {
+  if (p->state == LS_REJECTED && !p->handled)
+    ls__rejection_handled(p->rt, p);
+  p->handled = true;
+}
 
 #endif

@@ -67,7 +67,7 @@ static ls_value heap(ls_value_type t, void *obj) {
   return (ls_value){.type = (uint8_t)t, .u.obj = obj};
 }
 
-static bool is_heap(ls_value v) { return v.type >= LS_VAL_STRING; }
+static bool is_heap(ls_value v) { return ls__value_is_heap(v); }
 
 ls_value ls_string_n(const char *s, size_t len) {
   ls__string *str = obj_alloc(sizeof *str + len + 1);
@@ -295,7 +295,7 @@ void ls_array_set(ls_value arr, size_t i, ls_value item) {
     return;
   }
   ls__array *a = (ls__array *)arr.u.obj;
-  ls_value_drop(a->items[i]);
+  ls__value_drop(a->items[i]);
   a->items[i] = ls_caught(item);
 }
 

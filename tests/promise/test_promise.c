@@ -448,6 +448,95 @@ Test(promise, any_rejects_with_the_reasons_in_input_order) {
                           "{\"name\":\"Error\",\"message\":\"b\"}] ");
 }
 
+/* Combinators over items that are already settled, mixed with pending
+ * items, thenables and other microtasks; node 20 prints the lines below.
+ *
+ * const log = (s) => console.log(s);
+ * const thenable = (v) => ({ then(resolve) { log('then ' + v); resolve(v); } });
+ * const rejected = Promise.reject(new Error('no'));
+ * Promise.resolve().then(() => log('before'));
+ * Promise.all([1, Promise.resolve(2), thenable('t'), 3,
+ *              new Promise((r) => setTimeout(() => r(4), 0)), 5])
+ *   .then((v) => log('all ' + JSON.stringify(v)));
+ * Promise.allSettled([rejected, 6, thenable('u')])
+ *   .then((v) => log('settled ' + JSON.stringify(v.map((o) => o.status))));
+ * Promise.race([7, 8]).then((v) => log('race ' + v));
+ * Promise.any([rejected, 9]).then((v) => log('any ' + v));
+ * Promise.all([10, 11]).then((v) => log('small ' + JSON.stringify(v)));
+ * Promise.resolve().then(() => log('after')).then(() => log('after 2'))
+ *   .then(() => log('after 3'));
+ * queueMicrotask(() => log('qm'));
+ */
+static ls_value then_logged(void *obj, ls_promise *p) {
+  note("then %s", (const char *)obj);
+  ls_resolve(p, ls_string(obj));
+  return ls_undefined();
+}
+
+static ls_value note_json(ls_value v, void *label) {
+  char buf[256];
+  ls_value_json(v, buf, sizeof buf);
+  note("%s %s", (const char *)label, buf);
+  return ls_undefined();
+}
+
+static ls_value note_statuses(ls_value v, void *label) {
+  char buf[256] = "[";
+  for (size_t i = 0; i < ls_array_len(v); i++)
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s\"%s\"", i ? "," : "",
+             ls_settled_fulfilled(ls_array_at(v, i)) ? "fulfilled" : "rejected");
+  note("%s %s]", (const char *)label, buf);
+  return ls_undefined();
+}
+
+static void resolve_four(ls_timer *t) {
+  ls_resolve(t->data, ls_int(4));
+  ls_promise_unref(t->data);
+}
+
+static void note_task(void *text) { note("%s", (const char *)text); }
+
+static ls_value note_label(ls_value v, void *text) {
+  (void)v;
+  note_task(text);
+  return ls_undefined();
+}
+
+Test(promise, combinators_over_settled_items_keep_nodes_order) {
+  ls_promise *rejected = ls_promise_rejected(&loop, ls_error(0, "no"));
+  ls_promise_unref(ls_then(ls_promise_resolved(&loop, ls_undefined()), note_label, NULL, "before"));
+  static ls_timer t;
+  ls_timer_init(&loop, &t);
+  t.data = ls_promise_new(&loop);
+  ls_set_timeout(&t, resolve_four, 0);
+  ls_value all[] = {ls_int(1),
+                    ls_promise_value(ls_promise_resolved(&loop, ls_int(2))),
+                    ls_thenable("t", then_logged, NULL),
+                    ls_int(3),
+                    ls_promise_value(ls_promise_ref(t.data)),
+                    ls_int(5)};
+  ls_promise_unref(ls_then(ls_promise_all(&loop, all, 6), note_json, NULL, "all"));
+  ls_value settled[] = {ls_promise_value(ls_promise_ref(rejected)), ls_int(6),
+                        ls_thenable("u", then_logged, NULL)};
+  ls_promise_unref(
+      ls_then(ls_promise_all_settled(&loop, settled, 3), note_statuses, NULL, "settled"));
+  ls_value race[] = {ls_int(7), ls_int(8)};
+  ls_promise_unref(ls_then(ls_promise_race(&loop, race, 2), note_json, NULL, "race"));
+  ls_value any[] = {ls_promise_value(ls_promise_ref(rejected)), ls_int(9)};
+  ls_promise_unref(ls_then(ls_promise_any(&loop, any, 2), note_json, NULL, "any"));
+  ls_value small[] = {ls_int(10), ls_int(11)};
+  ls_promise_unref(ls_then(ls_promise_all(&loop, small, 2), note_json, NULL, "small"));
+  ls_promise *p = ls_then(ls_promise_resolved(&loop, ls_undefined()), note_label, NULL, "after");
+  p = ls_then(p, note_label, NULL, "after 2");
+  ls_promise_unref(ls_then(p, note_label, NULL, "after 3"));
+  ls_queue_microtask(&loop, note_task, "qm");
+  ls_promise_unref(rejected);
+  cr_assert_eq(run_loop(), 0);
+  cr_assert_str_eq(trail, "before then t then u after qm race 7 any 9 small [10,11] after 2 "
+                          "settled [\"rejected\",\"fulfilled\",\"fulfilled\"] after 3 "
+                          "all [1,2,\"t\",3,4,5] ");
+}
+
 /* ---- promisified calls ---- */
 
 Test(promise, sleeps_fulfil_in_delay_order) {
