@@ -165,10 +165,14 @@ LS__HOT void promise_init(ls_promise *p, ls__promise_rt *rt, uint64_t parent) {
   trace_ev(p, LS_PROMISE_CREATED, parent);
 }
 
-ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
+LS__HOT ls_promise *promise_alloc(ls_loop *loop, uint64_t parent) {
   ls_promise *p = slab_get(&promise_pool);
   promise_init(p, ls__promise_rt_get(loop), parent);
   return p;
+}
+
+ls_promise *ls__promise_alloc(ls_loop *loop, uint64_t parent) {
+  return promise_alloc(loop, parent);
 }
 
 ls_promise *ls_promise_ref(ls_promise *p) {
@@ -218,14 +222,17 @@ static void promise_free(ls_promise *p) {
 void ls_promise_unref(ls_promise *p) {
   if (--p->h.refs != 0)
     return;
-  p->rej_next = dying; /* free of the rejection lists: they hold a ref */
-  dying = p;
-  if (freeing)
+  if (freeing) {
+    p->rej_next = dying; /* free of the rejection lists: they hold a ref */
+    dying = p;
     return;
+  }
   freeing = true;
-  while ((p = dying) != NULL) {
-    dying = p->rej_next;
+  for (;;) {
     promise_free(p);
+    if (!(p = dying))
+      break;
+    dying = p->rej_next;
   }
   freeing = false;
 }
@@ -264,11 +271,17 @@ static void queue_reaction(ls_promise *src, ls__reaction *r) {
   ls__queue_micro(src->rt->loop, &r->job);
 }
 
-LS__HOT void settle(ls_promise *p, ls_promise_state state, ls_value v) {
+/* The state change of a settlement, without the reactions: all that a
+ * promise made already fulfilled needs. */
+LS__HOT void set_outcome(ls_promise *p, ls_promise_state state, ls_value v) {
   p->state = (uint8_t)state;
   p->locked = true;
   p->result = ls_caught(v);
   trace_ev(p, state == LS_FULFILLED ? LS_PROMISE_RESOLVED : LS_PROMISE_REJECTED, 0);
+}
+
+LS__HOT void settle(ls_promise *p, ls_promise_state state, ls_value v) {
+  set_outcome(p, state, v);
   ls__reaction *r = p->reactions;
   p->reactions = p->reactions_tail = NULL;
   while (r) {
@@ -423,15 +436,22 @@ ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg)
   return p;
 }
 
+/* Out of line: inlined, the adoption made every Promise.resolve save and
+ * restore six registers. */
+static __attribute__((noinline)) ls_promise *adopt_thenable(ls_loop *loop, ls_value v) {
+  ls_promise *p = ls__promise_alloc(loop, 0);
+  promise_resolve(p, v); /* its then is called from a job */
+  return p;
+}
+
 ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v) {
   ls_promise *q = ls__as_promise(v);
   if (q)
     return q; /* the value's reference is the caller's now */
-  ls_promise *p = ls__promise_alloc(loop, 0);
   if (v.type == LS_VAL_THENABLE)
-    ls__promise_resolve(p, v); /* adopted: its then is called from a job */
-  else
-    settle(p, LS_FULFILLED, v);
+    return adopt_thenable(loop, v);
+  ls_promise *p = promise_alloc(loop, 0);
+  set_outcome(p, LS_FULFILLED, v); /* no reactions yet */
   return p;
 }
 
