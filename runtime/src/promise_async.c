@@ -171,14 +171,24 @@ ls_value ls_await_value(ls_value v) {
      * same async ids, only the queue and the coroutine switches are
      * skipped. The switches were most of an await: every return after one
      * misses the return stack buffer. With tracing on, the job goes
-     * through the queue as before. */
+     * through the queue as before.
+     *
+     * Tracing is off here, so of the hooks the queued path passes
+     * (ls__trace_sched, LS_TRACE_ASYNC_BEGIN, ls__cb_leave, ls__cb_enter,
+     * LS_TRACE_ASYNC_END) only their USDT probes can fire: those, in the
+     * hooks' order and with their arguments (trace.h). Written as the
+     * hooks, each re-tested the tracing flag and kept a call to the
+     * recorder, which made this path save and restore six registers: a
+     * third of its instructions. */
     uint64_t id = ++loop->async_id_counter; /* as ls_queue_job stamps it */
-    uint64_t trigger = loop->current_async_id;
-    ls__trace_sched("await", id, 0);
-    LS_TRACE_ASYNC_BEGIN(LS_CAT_AWAIT, "await", a->co_id);
-    ls__cb_leave(loop, LS_KIND_MICROTASK, "await", loop->current_async_id);
-    ls__cb_enter(loop, LS_KIND_MICROTASK, "await", id, trigger);
-    LS_TRACE_ASYNC_END(LS_CAT_AWAIT, "await", a->co_id);
+    LS__USDT(instant, LS_CAT_SCHED, "await", id, 0);
+    LS__USDT(flow_begin, id);
+    LS__USDT(async_begin, LS_CAT_AWAIT, "await", a->co_id);
+    LS__USDT(end, ls_kind_names[LS_KIND_MICROTASK], "await", 0);
+    LS__USDT(begin, ls_kind_names[LS_KIND_MICROTASK], "await", id, loop->current_async_id);
+    LS__USDT(flow_end, id);
+    LS__USDT(async_end, LS_CAT_AWAIT, "await", a->co_id);
+    loop->current_async_id = id;
     return ls_caught(v);
   }
   return await_value_queued(v);
