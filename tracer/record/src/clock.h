@@ -104,8 +104,10 @@ static inline uint64_t ls__clock_now(void) {
     if (__builtin_expect(age < a->span, 1))
       return a->ns + ((age * a->mult) >> 32);
   }
-#endif
   return ls__clock_now_slow();
+#else
+  return ls__mono_ns();
+#endif
 }
 
 #endif
