@@ -222,6 +222,12 @@ static void promise_free(ls_promise *p) {
 void ls_promise_unref(ls_promise *p) {
   if (--p->h.refs != 0)
     return;
+  if (p->state != LS_PENDING && !ls__value_is_heap(p->result)) {
+    /* Settled (no reactions) with a scalar: only memory to give back, and
+     * nothing else can be freed from here. */
+    slab_put(p);
+    return;
+  }
   if (freeing) {
     p->rej_next = dying; /* free of the rejection lists: they hold a ref */
     dying = p;

@@ -213,7 +213,7 @@ void ls_value_drop(ls_value v) {
   case LS_VAL_ARRAY: {
     ls__array *a = (ls__array *)v.u.obj;
     for (size_t i = 0; i < a->len; i++)
-      ls_value_drop(a->items[i]);
+      ls__value_drop(a->items[i]); /* the scalar test inline: arrays are long */
     break;
   }
   case LS_VAL_SETTLED:
