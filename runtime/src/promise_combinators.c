@@ -64,10 +64,10 @@ static void element_settled(shared_rec *s, size_t index, bool fulfilled, ls_valu
       ls_reject(s->result, ls__value_ref(v));
       return;
     }
-    ls_array_set(s->values, index, ls__value_ref(v));
+    ls__array_set(s->values, index, ls__value_ref(v));
     break;
   case ALL_SETTLED:
-    ls_array_set(s->values, index, ls_settled(fulfilled, ls__value_ref(v)));
+    ls__array_set(s->values, index, ls_settled(fulfilled, ls__value_ref(v)));
     break;
   case RACE:
     if (fulfilled)
@@ -80,7 +80,7 @@ static void element_settled(shared_rec *s, size_t index, bool fulfilled, ls_valu
       ls_resolve(s->result, ls__value_ref(v));
       return;
     }
-    ls_array_set(s->values, index, ls__value_ref(v));
+    ls__array_set(s->values, index, ls__value_ref(v));
     break;
   }
   count_down(s);
@@ -190,7 +190,10 @@ static ls_promise *combine(ls_loop *loop, combinator kind, ls_value *items, size
   s->remaining = 1;
   settled_run *run = NULL;
   for (size_t i = 0; i < n; i++) {
-    ls_promise *item = ls_promise_resolved(loop, items[i]);
+    /* Promise.resolve, with its commonest case inline: a promise item */
+    ls_promise *item = ls__as_promise(items[i]);
+    if (!item)
+      item = ls_promise_resolved(loop, items[i]);
     if (item->state != LS_PENDING && !LS_TRACE_ON()) {
       run = add_settled(loop, run, s, item, i, n - i);
       continue;

@@ -117,6 +117,21 @@ static inline void ls__value_drop(ls_value v) {
     ls_value_drop(v);
 }
 
+/* value.c's array, whose items the combinators store one per element. */
+typedef struct ls__array {
+  ls__obj h;
+  size_t len;
+  ls_value items[];
+} ls__array;
+
+/* ls_array_set for an array value and an index known to be in range:
+ * inline, without the checks. */
+static inline void ls__array_set(ls_value arr, size_t i, ls_value item) {
+  ls__array *a = (ls__array *)arr.u.obj;
+  ls__value_drop(a->items[i]);
+  a->items[i] = ls_caught(item);
+}
+
 /* ls_as_promise, inlined: every await and every resolve asks it. */
 static inline ls_promise *ls__as_promise(ls_value v) {
   return v.type == LS_VAL_PROMISE ? (ls_promise *)v.u.obj : NULL;

@@ -31,12 +31,6 @@ typedef struct ls__error {
   char message[];
 } ls__error;
 
-typedef struct ls__array {
-  ls__obj h;
-  size_t len;
-  ls_value items[];
-} ls__array;
-
 typedef struct ls__thenable {
   ls__obj h;
   void *obj;
@@ -294,9 +288,7 @@ void ls_array_set(ls_value arr, size_t i, ls_value item) {
     ls_value_drop(item);
     return;
   }
-  ls__array *a = (ls__array *)arr.u.obj;
-  ls__value_drop(a->items[i]);
-  a->items[i] = ls_caught(item);
+  ls__array_set(arr, i, item);
 }
 
 ls_promise *ls_as_promise(ls_value v) { return ls__as_promise(v); }
