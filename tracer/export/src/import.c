@@ -237,7 +237,7 @@ static int write_flows_to_next(ls__importer *im, ls__istack *s,
  * this slice, and with flow v2 (the slice itself carries bind_id with
  * flow_in / flow_out) its own flow end and begin. */
 static int write_slice(ls__importer *im, const cJSON *ev, ls_event *e) {
-  uint64_t bind;
+  uint64_t bind = 0; /* read only when has_bind; -O3 cannot tell */
   bool has_bind = parse_id(cJSON_GetObjectItemCaseSensitive(ev, "bind_id"),
                            &bind);
   ls__istack *s = stack_of(im, e->pid, e->tid);
