@@ -25,6 +25,9 @@ step "tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -LE nosanitize || status=1
 
+step "build (Release, as make bench builds it: -O3 warns about other things)"
+configure_build build-bench -DCMAKE_BUILD_TYPE=Release || status=1
+
 step "tests under valgrind"
 configure_build build-valgrind -DLS_VALGRIND=ON -DLS_BPF=OFF -DLS_VIEWER=OFF
 ctest --test-dir build-valgrind --output-on-failure -LE novalgrind || status=1
