@@ -83,19 +83,11 @@ Test(bpf_usdt, runtime_program, .timeout = 60) {
 }
 #endif
 
-/* The same run recorded twice, by the program itself (LOOPSCOPE_TRACE) and
- * through its USDT probes: the same events, in the same order, with the same
- * arguments. Only clocks and thread names may differ. */
-Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
-  skip_unless_bpf(false);
-  char *argv[] = {LS_USDT_TARGET, "20", NULL};
-  const char *own = "/tmp/ls-bpf-usdt-own.fxt";
-  unlink(own);
-  setenv("LOOPSCOPE_TRACE", own, 1);
-  trace t;
-  run_traced(argv, LS_BPF_PHASES, NULL, &t);
-  unsetenv("LOOPSCOPE_TRACE");
-
+/* The events of the recorder's trace own, on the main thread, are those of
+ * t, in the same order, with the same arguments: only clocks and thread
+ * names may differ. Counters are left out unless `counters`: the runtime
+ * computes its own only while it records. Returns how many were compared. */
+static size_t same_events(const char *own, const trace *t, bool counters) {
   ls_reader *r;
   ls_record rec;
   char err[512];
@@ -105,11 +97,14 @@ Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
     if (rec.kind != LS_REC_EVENT)
       continue;
     const ls_event *a = &rec.event;
-    while (k < t.n && t.ev[k].tid != (uint64_t)t.pid)
+    if (!counters && a->type == LS_EV_COUNTER)
+      continue;
+    while (k < t->n && (t->ev[k].tid != (uint64_t)t->pid ||
+                        (!counters && t->ev[k].type == LS_EV_COUNTER)))
       k++;
-    cr_assert_lt(k, t.n, "eBPF trace ends before the recorder's event %s/%s",
+    cr_assert_lt(k, t->n, "eBPF trace ends before the recorder's event %s/%s",
                  a->category, a->name);
-    const ls_event *b = &t.ev[k++];
+    const ls_event *b = &t->ev[k++];
     cr_assert_eq(a->type, b->type, "event %zu: type %d vs %d (%s/%s)", compared,
                  a->type, b->type, a->category, a->name);
     cr_assert_str_eq(a->category, b->category, "event %zu", compared);
@@ -125,6 +120,21 @@ Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
     compared++;
   }
   ls_reader_close(r);
+  return compared;
+}
+
+/* The same run recorded twice, by the program itself (LOOPSCOPE_TRACE) and
+ * through its USDT probes. */
+Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
+  skip_unless_bpf(false);
+  char *argv[] = {LS_USDT_TARGET, "20", NULL};
+  const char *own = "/tmp/ls-bpf-usdt-own.fxt";
+  unlink(own);
+  setenv("LOOPSCOPE_TRACE", own, 1);
+  trace t;
+  run_traced(argv, LS_BPF_PHASES, NULL, &t);
+  unsetenv("LOOPSCOPE_TRACE");
+  size_t compared = same_events(own, &t, true);
   cr_assert_eq(compared, 20 * 14, "%zu events compared", compared);
   /* A flow end comes right after the begin of the callback it binds to. */
   for (size_t i = 1; i < t.n; i++)
@@ -135,3 +145,28 @@ Test(bpf_usdt, same_events_as_the_recorder, .timeout = 60) {
     }
   trace_free(&t);
 }
+
+#ifdef LS_RUNTIME_AWAITS
+/* Untraced, the runtime resumes an await of a plain value in place and
+ * fires one probe for the seven events of a queued await; recording, it
+ * queues every await. Through USDT the first run reads like the second. */
+Test(bpf_usdt, in_place_awaits_read_like_queued_ones, .timeout = 60) {
+  skip_unless_bpf(false);
+  char *argv[] = {LS_RUNTIME_AWAITS, NULL};
+  const char *own = "/tmp/ls-bpf-awaits-own.fxt";
+  unlink(own);
+  setenv("LOOPSCOPE_TRACE", own, 1);
+  int st = run_plain(argv, "/tmp/ls-bpf-awaits-own.out");
+  unsetenv("LOOPSCOPE_TRACE");
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+  check_output("/tmp/ls-bpf-awaits-own.out", "sum 190\n");
+  trace t;
+  run_traced(argv, LS_BPF_PHASES, "/tmp/ls-bpf-awaits.out", &t);
+  cr_assert(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+  check_output("/tmp/ls-bpf-awaits.out", "sum 190\n");
+  cr_assert_gt(same_events(own, &t, false), 20 * 7);
+  cr_assert_eq(count(&t, (uint64_t)t.pid, LS_EV_BEGIN, "microtask", "await"), 20);
+  unlink(own);
+  trace_free(&t);
+}
+#endif

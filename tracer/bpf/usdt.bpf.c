@@ -108,3 +108,10 @@ int BPF_USDT(usdt_async_end, const char *cat, const char *name, __u64 id) {
   usdt_emit(LS_USDT_ASYNC_END, cat, name, id, 0);
   return 0;
 }
+
+/* No strings: user space knows the seven events it stands for. */
+SEC("usdt")
+int BPF_USDT(usdt_await_in_place, __u64 id, __u64 trigger, __u64 co_id) {
+  ls_emit(LS_RAW_USDT, LS_USDT_AWAIT_IN_PLACE, id, trigger, co_id, 0);
+  return 0;
+}

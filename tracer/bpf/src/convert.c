@@ -802,49 +802,72 @@ static void usdt_instant_args(ls_event *ev, uint64_t id, uint64_t arg) {
     arg_u(ev, "arg", arg);
 }
 
-/* trace.h's hooks, 1:1. */
-static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
+/* One of trace.h's probes, its strings read: which, cat, name, a, b as the
+ * record carries them (raw.h). */
+static void usdt_event(ls__conv *c, thread *t, unsigned which, uint64_t ts,
+                       const char *cat, const char *name, uint64_t a,
+                       uint64_t b) {
   ls_event ev;
-  const char *cat = str_get(c, r->c), *name = str_get(c, r->d);
-  switch (r->which) {
+  switch (which) {
   case LS_USDT_BEGIN:
   case LS_USDT_END:
-    if (r->which == LS_USDT_END && find_open(t, TAG_USDT, 0, false) < 0)
+    if (which == LS_USDT_END && find_open(t, TAG_USDT, 0, false) < 0)
       return; /* its begin came before we attached */
-    ev_init(&ev, t, c, r->which == LS_USDT_BEGIN ? LS_EV_BEGIN : LS_EV_END,
-            r->ts, cat, name);
-    usdt_slice_args(&ev, r->which == LS_USDT_BEGIN, r->a, r->b);
-    if (r->which == LS_USDT_BEGIN)
+    ev_init(&ev, t, c, which == LS_USDT_BEGIN ? LS_EV_BEGIN : LS_EV_END, ts,
+            cat, name);
+    usdt_slice_args(&ev, which == LS_USDT_BEGIN, a, b);
+    if (which == LS_USDT_BEGIN)
       begin(c, t, &ev, TAG_USDT, 0, -1, false);
     else
-      end_slice(c, t, r->ts, TAG_USDT, 0, false, &ev);
+      end_slice(c, t, ts, TAG_USDT, 0, false, &ev);
     break;
   case LS_USDT_INSTANT:
-    ev_init(&ev, t, c, LS_EV_INSTANT, r->ts, cat, name);
-    usdt_instant_args(&ev, r->a, r->b);
+    ev_init(&ev, t, c, LS_EV_INSTANT, ts, cat, name);
+    usdt_instant_args(&ev, a, b);
     emit(c, t, &ev, true);
     break;
   case LS_USDT_COUNTER:
-    ev_init(&ev, t, c, LS_EV_COUNTER, r->ts, LS_CAT_COUNTER, name);
-    arg_i(&ev, "value", (int64_t)r->b);
+    ev_init(&ev, t, c, LS_EV_COUNTER, ts, LS_CAT_COUNTER, name);
+    arg_i(&ev, "value", (int64_t)b);
     emit(c, t, &ev, true);
     break;
   case LS_USDT_FLOW_BEGIN:
   case LS_USDT_FLOW_END: /* an end comes right after the begin it binds to */
-    flow(c, t, r->which == LS_USDT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END,
-         r->ts, r->a);
+    flow(c, t, which == LS_USDT_FLOW_BEGIN ? LS_EV_FLOW_BEGIN : LS_EV_FLOW_END,
+         ts, a);
     break;
   case LS_USDT_ASYNC_BEGIN:
   case LS_USDT_ASYNC_END:
     ev_init(&ev, t, c,
-            r->which == LS_USDT_ASYNC_BEGIN ? LS_EV_ASYNC_BEGIN : LS_EV_ASYNC_END,
-            r->ts, cat, name);
-    ev.id = r->a;
+            which == LS_USDT_ASYNC_BEGIN ? LS_EV_ASYNC_BEGIN : LS_EV_ASYNC_END,
+            ts, cat, name);
+    ev.id = a;
     emit(c, t, &ev, true);
     break;
   default:
     break;
   }
+}
+
+/* trace.h's probes: the hooks' 1:1, and await_in_place, which stands for
+ * the seven the queued await fires (runtime/src/promise_async.c): the await
+ * scheduled, the coroutine suspended, the microtask slice that ran it ended
+ * and the one resuming it begun, the coroutine resumed. */
+static void usdt(ls__conv *c, thread *t, const struct ls_raw *r) {
+  if (r->which != LS_USDT_AWAIT_IN_PLACE) {
+    usdt_event(c, t, r->which, r->ts, str_get(c, r->c), str_get(c, r->d), r->a,
+               r->b);
+    return;
+  }
+  const char *micro = ls_kind_names[LS_KIND_MICROTASK];
+  uint64_t id = r->a, trigger = r->b, co_id = r->c;
+  usdt_event(c, t, LS_USDT_INSTANT, r->ts, LS_CAT_SCHED, "await", id, 0);
+  usdt_event(c, t, LS_USDT_FLOW_BEGIN, r->ts, NULL, NULL, id, 0);
+  usdt_event(c, t, LS_USDT_ASYNC_BEGIN, r->ts, LS_CAT_AWAIT, "await", co_id, 0);
+  usdt_event(c, t, LS_USDT_END, r->ts, micro, "await", 0, 0);
+  usdt_event(c, t, LS_USDT_BEGIN, r->ts, micro, "await", id, trigger);
+  usdt_event(c, t, LS_USDT_FLOW_END, r->ts, NULL, NULL, id, 0);
+  usdt_event(c, t, LS_USDT_ASYNC_END, r->ts, LS_CAT_AWAIT, "await", co_id, 0);
 }
 
 /* ------------------------------------------------------------ dispatch */

@@ -81,6 +81,7 @@ enum ls_usdt_probe {
   LS_USDT_FLOW_END,    /* a = id */
   LS_USDT_ASYNC_BEGIN, /* cat, name, a = id */
   LS_USDT_ASYNC_END,   /* cat, name, a = id */
+  LS_USDT_AWAIT_IN_PLACE, /* a = async id, b = trigger, c = coroutine id */
   LS_USDT_COUNT
 };
 

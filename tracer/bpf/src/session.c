@@ -135,6 +135,7 @@ static const char *const usdt_names[LS_USDT_COUNT] = {
   [LS_USDT_INSTANT] = "instant",       [LS_USDT_COUNTER] = "counter",
   [LS_USDT_FLOW_BEGIN] = "flow_begin", [LS_USDT_FLOW_END] = "flow_end",
   [LS_USDT_ASYNC_BEGIN] = "async_begin", [LS_USDT_ASYNC_END] = "async_end",
+  [LS_USDT_AWAIT_IN_PLACE] = "await_in_place",
 };
 
 /* ------------------------------------------------------------ messages */
@@ -511,6 +512,7 @@ static void usdt_programs(const ls_bpf *b, struct bpf_program **progs) {
     b->usdt->progs.usdt_instant,     b->usdt->progs.usdt_counter,
     b->usdt->progs.usdt_flow_begin,  b->usdt->progs.usdt_flow_end,
     b->usdt->progs.usdt_async_begin, b->usdt->progs.usdt_async_end,
+    b->usdt->progs.usdt_await_in_place,
   };
   memcpy(progs, all, sizeof(all));
 }

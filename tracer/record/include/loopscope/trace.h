@@ -180,6 +180,14 @@ LS__HOOK_FN void ls__hook_async_end(const char *cat, const char *name,
   LS__HOOK(instant_flow_begin, cat, name, id, arg)
 #define LS_TRACE_BEGIN_FLOW_END(cat, name, id, arg) \
   LS__HOOK(begin_flow_end, cat, name, id, arg)
+/* A probe only, for the runtime's in-place await (promise_async.c), which
+ * runs only while the recorder is off: it stands for the seven hooks a
+ * queued await fires (sched instant + flow begin of id, async begin of the
+ * coroutine, end of the microtask slice "await", begin of the one for id
+ * with trigger + its flow end, async end), so an attached tracer pays one
+ * trap instead of seven and the untraced path one nop. */
+#define LS_TRACE_PROBE_AWAIT_IN_PLACE(id, trigger, co_id) \
+  LS__USDT(await_in_place, id, trigger, co_id)
 #define LS_TRACE_ASYNC_BEGIN(cat, name, id) LS__HOOK(async_begin, cat, name, id)
 #define LS_TRACE_ASYNC_END(cat, name, id) LS__HOOK(async_end, cat, name, id)
 
