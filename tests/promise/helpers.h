@@ -14,15 +14,22 @@
 extern ls_loop loop;
 extern char trail[8192];
 
+/* Appends the formatted text and then sep to the trail. */
+static inline void trail_vappend(const char *sep, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static inline void trail_vappend(const char *sep, const char *fmt, va_list ap) {
+  size_t len = strlen(trail);
+  vsnprintf(trail + len, sizeof trail - len, fmt, ap);
+  strncat(trail, sep, sizeof trail - strlen(trail) - 1);
+}
+
 /* Appends "text " to the trail. */
 static inline void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline void note(const char *fmt, ...) {
-  size_t len = strlen(trail);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(trail + len, sizeof trail - len, fmt, ap);
+  trail_vappend(" ", fmt, ap);
   va_end(ap);
-  strncat(trail, " ", sizeof trail - strlen(trail) - 1);
 }
 
 /* Fixture: a fresh loop and an empty trail. */

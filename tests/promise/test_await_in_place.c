@@ -117,12 +117,10 @@ TestSuite(await_in_place, .init = setup_loop);
 /* console.log: one line of the trail. */
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...) {
-  size_t len = strlen(trail);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(trail + len, sizeof trail - len, fmt, ap);
+  trail_vappend("\n", fmt, ap);
   va_end(ap);
-  strncat(trail, "\n", sizeof trail - strlen(trail) - 1);
 }
 
 static ls_promise *gate;
