@@ -186,7 +186,7 @@ LS__HOT void reaction_free(ls__reaction *r) {
   void (*arg_free)(void *) = r->arg_free;
   void *arg = r->arg;
   if (r->kind == LS__R_FOREIGN)
-    ls__value_drop(r->thenable);
+    ls_value_drop(r->thenable);
   if (r->storage == LS__R_HEAP)
     slab_put(r);
   if (source)
@@ -215,7 +215,7 @@ static void promise_free(ls_promise *p) {
     reaction_free(r);
     r = next;
   }
-  ls__value_drop(p->result);
+  ls_value_drop(p->result);
   slab_put(p);
 }
 
@@ -301,7 +301,7 @@ LS__HOT void settle(ls_promise *p, ls_promise_state state, ls_value v) {
 
 void ls__promise_fulfill(ls_promise *p, ls_value v) {
   if (p->state != LS_PENDING) {
-    ls__value_drop(v);
+    ls_value_drop(v);
     return;
   }
   settle(p, LS_FULFILLED, v);
@@ -309,7 +309,7 @@ void ls__promise_fulfill(ls_promise *p, ls_value v) {
 
 void ls__promise_reject(ls_promise *p, ls_value reason) {
   if (p->state != LS_PENDING) {
-    ls__value_drop(reason);
+    ls_value_drop(reason);
     return;
   }
   settle(p, LS_REJECTED, reason);
@@ -319,7 +319,7 @@ LS__HOT void promise_resolve(ls_promise *p, ls_value v) {
   v = ls_caught(v);
   p->locked = true;
   if (p->state != LS_PENDING) {
-    ls__value_drop(v);
+    ls_value_drop(v);
     return;
   }
   if (v.type == LS_VAL_THENABLE) {
@@ -338,7 +338,7 @@ LS__HOT void promise_resolve(ls_promise *p, ls_value v) {
     return;
   }
   if (q == p) {
-    ls__value_drop(v);
+    ls_value_drop(v);
     settle(p, LS_REJECTED,
            ls_error(LS_EINVAL, "Chaining cycle detected for promise #<Promise>"));
     return;
@@ -383,7 +383,7 @@ static void reaction_job(ls_job *job) {
     if (ls_thrown(out) && !target->locked)
       ls_reject(target, out);
     else
-      ls__value_drop(out);
+      ls_value_drop(out);
     reaction_free(r);
     return;
   }
@@ -404,7 +404,7 @@ static void reaction_job(ls_job *job) {
     /* An await's reaction lives on the coroutine's stack: the callback
      * resumes the coroutine, which may await again (reusing r) or finish
      * (freeing r). Nothing of r may be touched after the call. */
-    ls__value_drop(cb(src->result, r->arg));
+    ls_value_drop(cb(src->result, r->arg));
     ls_promise_unref(src);
     return;
   }
@@ -419,7 +419,7 @@ static void reaction_job(ls_job *job) {
   } else {
     ls_value out = cb(src->result, r->arg);
     if (!d)
-      ls__value_drop(out);
+      ls_value_drop(out);
     else if (ls_thrown(out))
       ls__promise_reject(d, ls_caught(out));
     else
@@ -438,7 +438,7 @@ ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg)
   if (ls_thrown(out) && !p->locked)
     ls_reject(p, out);
   else
-    ls__value_drop(out);
+    ls_value_drop(out);
   return p;
 }
 
@@ -469,7 +469,7 @@ ls_promise *ls_promise_rejected(ls_loop *loop, ls_value reason) {
 
 void ls_resolve(ls_promise *p, ls_value v) {
   if (p->locked) {
-    ls__value_drop(v);
+    ls_value_drop(v);
     return;
   }
   ls__promise_resolve(p, v);
@@ -477,7 +477,7 @@ void ls_resolve(ls_promise *p, ls_value v) {
 
 void ls_reject(ls_promise *p, ls_value reason) {
   if (p->locked) {
-    ls__value_drop(reason);
+    ls_value_drop(reason);
     return;
   }
   p->locked = true;
@@ -535,7 +535,7 @@ static ls_value outcome_thunk(ls_value ignored, void *arg) {
 
 static void outcome_free(void *arg) {
   outcome_rec *o = arg;
-  ls__value_drop(o->outcome);
+  ls_value_drop(o->outcome);
   free(o);
 }
 

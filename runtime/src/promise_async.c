@@ -140,7 +140,7 @@ static __attribute__((noinline)) ls_value await_value_queued(ls_value v) {
     return ls_await(p);
   ls__async *a = check_in_async();
   if (!a) {
-    ls__value_drop(v);
+    ls_value_drop(v);
     return not_in_async();
   }
   /* await of a thenable is await Promise.resolve(thenable): its then is

@@ -35,7 +35,7 @@ static void shared_release(shared_rec *s) {
   if (--s->refs != 0)
     return;
   ls_promise_unref(s->result);
-  ls__value_drop(s->values);
+  ls_value_drop(s->values);
   free(s);
 }
 

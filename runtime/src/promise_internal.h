@@ -100,21 +100,12 @@ struct ls__promise_rt {
 };
 
 /* Values on the heap have a reference count (value.c); a promise value's
- * object is the promise, whose count is its ls__obj header. */
-static inline bool ls__value_is_heap(ls_value v) { return v.type >= LS_VAL_STRING; }
-
-/* ls_value_ref / ls_value_drop with the scalar case inline: results and
- * outcomes are mostly scalars, and the call into value.c cost more than
- * the work (a Promise.all element made four). */
+ * object is the promise, whose count is its ls__obj header. This is
+ * ls_value_ref with the scalar case inline, like ls_value_drop. */
 static inline ls_value ls__value_ref(ls_value v) {
   if (ls__value_is_heap(v))
     v.u.obj->refs++;
   return v;
-}
-
-static inline void ls__value_drop(ls_value v) {
-  if (ls__value_is_heap(v))
-    ls_value_drop(v);
 }
 
 /* value.c's array, whose items the combinators store one per element. */
@@ -128,7 +119,7 @@ typedef struct ls__array {
  * inline, without the checks. */
 static inline void ls__array_set(ls_value arr, size_t i, ls_value item) {
   ls__array *a = (ls__array *)arr.u.obj;
-  ls__value_drop(a->items[i]);
+  ls_value_drop(a->items[i]);
   a->items[i] = ls_caught(item);
 }
 

@@ -18,7 +18,7 @@ ls_promise *ls_promisify(ls_loop *loop, ls_promisify_start start, void *arg) {
 
 void ls_promisify_done(ls_promise *p, ssize_t result, const char *what, ls_value value) {
   if (result < 0) {
-    ls__value_drop(value);
+    ls_value_drop(value);
     /* Node's form: "ENOENT: no such file or directory, open 'x'". */
     char desc[128];
     snprintf(desc, sizeof desc, "%s", ls_strerror((int)result));

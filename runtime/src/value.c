@@ -61,8 +61,6 @@ static ls_value heap(ls_value_type t, void *obj) {
   return (ls_value){.type = (uint8_t)t, .u.obj = obj};
 }
 
-static bool is_heap(ls_value v) { return ls__value_is_heap(v); }
-
 ls_value ls_string_n(const char *s, size_t len) {
   ls__string *str = obj_alloc(sizeof *str + len + 1);
   str->len = len;
@@ -177,14 +175,12 @@ int ls__thenable_call(ls_value v, ls_promise *p, ls_value *out) {
 ls_value ls_value_ref(ls_value v) {
   if (v.type == LS_VAL_PROMISE)
     ls_promise_ref((ls_promise *)v.u.obj);
-  else if (is_heap(v))
+  else if (ls__value_is_heap(v))
     v.u.obj->refs++;
   return v;
 }
 
-void ls_value_drop(ls_value v) {
-  if (!is_heap(v))
-    return;
+void ls__value_release(ls_value v) {
   if (v.type == LS_VAL_PROMISE) {
     ls_promise_unref((ls_promise *)v.u.obj);
     return;
@@ -207,7 +203,7 @@ void ls_value_drop(ls_value v) {
   case LS_VAL_ARRAY: {
     ls__array *a = (ls__array *)v.u.obj;
     for (size_t i = 0; i < a->len; i++)
-      ls__value_drop(a->items[i]); /* the scalar test inline: arrays are long */
+      ls_value_drop(a->items[i]);
     break;
   }
   case LS_VAL_SETTLED:

@@ -110,7 +110,17 @@ ls_value ls_thenable(void *obj, ls_then_fn then, void (*dtor)(void *obj));
 
 /* ---- references ---- */
 ls_value ls_value_ref(ls_value v); /* new reference to the same object */
-void ls_value_drop(ls_value v);
+/* private: whether v holds a counted object (the kinds from LS_VAL_STRING
+ * on), and ls_value_drop's work for one */
+static inline bool ls__value_is_heap(ls_value v) { return v.type >= LS_VAL_STRING; }
+void ls__value_release(ls_value v);
+/* Inline because values are mostly scalars, for which there is nothing to
+ * do: the call into the library cost more than the work (a Promise.all
+ * element made four, and each await in a loop one). */
+static inline void ls_value_drop(ls_value v) {
+  if (ls__value_is_heap(v))
+    ls__value_release(v);
+}
 
 /* ---- throwing ---- */
 static inline ls_value ls_throw(ls_value v) { v.thrown = true; return v; }
