@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                 # build
   libcriterion-dev valgrind                        # tests
+  gcc-aarch64-linux-gnu qemu-user                  # the AArch64 coroutine switch, tested under qemu
   libcjson-dev                                     # JSON export / import
   libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev systemtap-sdt-dev  # eBPF
   libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core    # viewer

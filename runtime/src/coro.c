@@ -95,6 +95,7 @@ static _Atomic(ls__slab *) all_slabs;
 static _Atomic size_t stack_size;
 static _Atomic uint64_t next_coro_id = 1;
 static atomic_bool guard_by_mprotect; /* kernel without MADV_GUARD_INSTALL */
+static atomic_bool guard_madvise_checked; /* one madvise()d guard was seen to fault */
 
 LS__TLS ls_coro *ls__coro_running;
 static LS__TLS ls__ctx thread_ctx;
@@ -209,12 +210,31 @@ void ls_coro_set_stack_size(size_t bytes) {
   atomic_store(&stack_size, page_round(bytes));
 }
 
+/* Whether the guard at `at` is really there. madvise() is advice, and an
+ * emulator may acknowledge what it does not implement (qemu-user does, which
+ * is how the AArch64 build is tested): an overflow would then run into the
+ * next stack. The kernel refuses to read a guard for write() (EFAULT) as it
+ * refuses the program, and reads an ordinary page. */
+static bool guard_faults(const char *at) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return true; /* cannot tell: take the kernel's word */
+  bool faults = write(fds[1], at, 1) < 0 && errno == EFAULT;
+  close(fds[0]);
+  close(fds[1]);
+  return faults;
+}
+
 static int guard(char *at) {
   if (!atomic_load(&guard_by_mprotect)) {
-    if (madvise(at, LS__GUARD, MADV_GUARD_INSTALL) == 0)
-      return 0;
-    if (errno != EINVAL)
+    if (madvise(at, LS__GUARD, MADV_GUARD_INSTALL) == 0) {
+      if (atomic_load(&guard_madvise_checked) || guard_faults(at)) {
+        atomic_store(&guard_madvise_checked, true);
+        return 0;
+      }
+    } else if (errno != EINVAL) {
       return -1;
+    }
     atomic_store(&guard_by_mprotect, true);
   }
   if (mprotect(at, LS__GUARD, PROT_NONE) == 0)

@@ -6,10 +6,11 @@
  * Coroutines belong to the thread that created them.
  *
  * Switching is a hand-written routine (x86-64, and AArch64, the latter
- * tested under qemu-aarch64) that saves only the callee-saved registers (a
- * few ns). It does not save the floating-point control registers (x87
- * control word and MXCSR, FPCR), so code that changes the rounding mode
- * must restore it before it suspends. Other architectures use ucontext. Sanitizer builds (LS_SANITIZE) switch with ucontext instead,
+ * tested under qemu-aarch64 by tests/promise/coro_abi.c) that saves only the
+ * callee-saved registers (a few ns). It does not save the floating-point
+ * control registers (x87 control word and MXCSR, FPCR), so code that changes
+ * the rounding mode must restore it before it suspends. Other architectures
+ * use ucontext. Sanitizer builds (LS_SANITIZE) switch with ucontext instead,
  * with the ASan fiber annotations, because ASan must be told about every
  * stack change; that costs a sigprocmask syscall per switch.
  *
@@ -17,11 +18,13 @@
  * stack with a guard region below it. On Linux >= 6.13 the guard is installed
  * with MADV_GUARD_INSTALL, which does not split the mapping: that is what lets
  * a process hold 100 000 live coroutines without hitting vm.max_map_count.
- * Older kernels get an mprotect()ed guard (two mappings per stack); past
- * vm.max_map_count new stacks go unguarded, with a warning on stderr. Touching
- * a guard prints "coroutine stack overflow" with the coroutine id and stack
- * size from a SIGSEGV handler running on an alternate signal stack, then
- * aborts. Other SIGSEGVs are passed on to the previous handler.
+ * Older kernels, and emulators that acknowledge the advice without installing
+ * the guard (qemu-user; checked once per process), get an mprotect()ed guard
+ * (two mappings per stack); past vm.max_map_count new stacks go unguarded,
+ * with a warning on stderr. Touching a guard prints "coroutine stack
+ * overflow" with the coroutine id and stack size from a SIGSEGV handler
+ * running on an alternate signal stack, then aborts. Other SIGSEGVs are
+ * passed on to the previous handler.
  *
  * Under valgrind (LS_VALGRIND) each stack is registered with
  * VALGRIND_STACK_REGISTER so switches are not mistaken for stack smashing.
