@@ -40,8 +40,10 @@ static int make_surface(ls_vapp *app, int w, int h) {
   app->ren = r;
   app->w = w;
   app->h = h;
-  /* Text grows a little with big windows, never below readable. */
-  int size = h >= 1000 ? 14 : h >= 600 ? 13 : 12;
+  /* Text grows with the window, never below readable: a 4K window (often
+   * a high-density screen) would otherwise get 1080p-sized letters. */
+  int size = h >= 2000 ? 20 : h >= 1400 ? 16 : h >= 1000 ? 14 : h >= 600 ? 13
+                                                                          : 12;
   if (ls_vfont_open(&app->fonts[LS_VFONT_SANS], r,
                     LS_FONT_DIR "/DejaVuSans.ttf", size) ||
       ls_vfont_open(&app->fonts[LS_VFONT_MONO], r,

@@ -110,6 +110,9 @@ void ls_vrender(ls_vapp *app);
 int ls_vfont_open(ls_vfont *f, SDL_Renderer *ren, const char *file, int size);
 void ls_vfont_close(ls_vfont *f);
 int ls_vtext_width(const ls_vfont *f, const char *s);
+/* The loading progress bar: its track and the part done (tests find it). */
+#define LS_VLOADING_TRACK 0x30343d
+#define LS_VLOADING_DONE 0x3d7fd9
 /* Class colour (LS_VC_*), 0xRRGGBB: the legend and tests use it too. */
 uint32_t ls_vcolor_of_class(unsigned cls);
 /* The colour of a folded block whose first slice has class cls. */

@@ -285,6 +285,9 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
   case SDLK_RIGHTBRACKET:
     app->speed *= 2;
     break;
+  case SDLK_1: /* back to real time: a trace second per second */
+    app->speed = 1;
+    break;
   case SDLK_l:
     app->show_panel = !app->show_panel;
     break;

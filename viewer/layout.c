@@ -42,6 +42,22 @@ uint64_t ls_vxmap_t(const ls_vxmap *xm, double x) {
   return (uint64_t)t;
 }
 
+void ls_vfmt_time(char *buf, size_t len, double ns, double res_ns) {
+  static const struct {
+    double ns;
+    const char *name;
+  } units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
+  if (!(res_ns >= 1))
+    res_ns = 1; /* nothing finer than a nanosecond is recorded */
+  double a = fmax(fabs(ns), res_ns);
+  unsigned u = 0;
+  while (u + 1 < sizeof units / sizeof units[0] && a < units[u].ns)
+    u++;
+  double need = log10(units[u].ns / res_ns);
+  int decimals = need <= 0 ? 0 : need >= 9 ? 9 : (int)ceil(need - 1e-9);
+  snprintf(buf, len, "%.*f %s", decimals, ns / units[u].ns, units[u].name);
+}
+
 static void row_get(const void *ctx, uint32_t i, uint64_t *t0, uint64_t *t1) {
   const ls_vslice *s = &((const ls_vrow *)ctx)->v[i];
   *t0 = s->t0;
@@ -219,10 +235,16 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
   L->minimap = (ls_vrect){0, bar, w, mini_h};
   L->axis = (ls_vrect){0, bar + mini_h, w, line_h + 4};
   L->status = (ls_vrect){0, h - bar, w, bar};
+  /* The legend wraps, but takes at most a sixth of the window: a small
+   * window keeps its timeline and loses the end of the legend instead. */
+  int legend_max = h / 6 / (line_h + 4);
+  if (legend_rows > legend_max)
+    legend_rows = legend_max > 0 ? legend_max : 1;
   L->legend =
       (ls_vrect){0, L->status.y - legend_rows * (line_h + 4), w,
                  legend_rows * (line_h + 4)};
-  L->show_panel = show_panel && w >= 480;
+  /* Narrower, the panel would leave the timeline less than half. */
+  L->show_panel = show_panel && w >= LS_VPANEL_MIN_W;
   int panel_w = 0;
   if (L->show_panel) {
     panel_w = w / 4;

@@ -7,6 +7,7 @@
 #define LOOPSCOPE_VIEWER_LAYOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -32,6 +33,12 @@ double ls_vxmap_x(const ls_vxmap *xm, uint64_t t);
  * away times (or a corrupted trace's) stay representable as int. */
 int ls_vxmap_px(const ls_vxmap *xm, uint64_t t);
 uint64_t ls_vxmap_t(const ls_vxmap *xm, double x);
+
+/* Writes a point in time (ns from the trace start) in the unit its size
+ * calls for, with the decimals that res_ns (the smallest difference that
+ * matters where it is shown: an axis step, a pixel) needs, so ticks 1 us
+ * apart at 5.12 ms read "5.121 ms", "5.122 ms" rather than "5.12 ms" twice. */
+void ls_vfmt_time(char *buf, size_t len, double ns, double res_ns);
 
 /* A run of one row as drawn: one slice (count 1) or a folded block of
  * `count` slices each narrower than LS_VFOLD_PX. */
@@ -89,6 +96,9 @@ typedef struct ls_vlane {
 /* Timers lane rows shown at most; more are summarised in the lane's label. */
 #define LS_VTIMER_ROWS_MAX 8
 #define LS_VASYNC_ROWS_MAX 6
+
+/* The loop-state panel shows in windows at least this wide. */
+#define LS_VPANEL_MIN_W 640
 
 typedef struct ls_vlayout {
   int w, h, line_h;

@@ -29,7 +29,8 @@ static void usage(FILE *f) {
           "  T is a number with a unit: 1.5ms, 200us, 2s, 300ns (bare: ms).\n"
           "keys: wheel/w/s zoom, drag/a/d pan, click select, f fit, / search,\n"
           "  n/N next/previous long callback (t: threshold), space play,\n"
-          "  [ ] speed, arrows step, l loop-state panel, c collapse, p pin.\n");
+          "  [ ] slower / faster, 1 real time, arrows step, l loop-state panel,\n"
+          "  c collapse, p pin.\n");
 }
 
 /* Chrome JSON starts with '{' or '['; FXT with its binary magic. */

@@ -205,6 +205,10 @@ static void fmt_dur(char *buf, size_t len, double ns) {
     snprintf(buf, len, "%.0f ns", ns);
 }
 
+/* What one pixel of the timeline spans: the precision a point in time
+ * shown next to it needs. */
+static double pixel_ns(const ls_vapp *app) { return 1.0 / app->xm.px_per_ns; }
+
 static void fmt_count(char *buf, size_t len, uint64_t n) {
   if (n >= 1000000)
     snprintf(buf, len, "%.1fM", (double)n / 1e6);
@@ -225,32 +229,36 @@ static void draw_top(ls_vapp *app) {
   ls_vmodel *m = &app->model;
   fill(app->ren, L->top.x, L->top.y, L->top.w, L->top.h, PANEL_BG, 255);
   char buf[512], span[32], cnt[32];
-  fmt_dur(span, sizeof span, (double)(app->t1 - app->t0));
-  fmt_count(cnt, sizeof cnt, m->nevents);
-  const char *file = app->title ? app->title : ls_vmodel_str(m, m->file_name);
-  const char *slash = strrchr(file, '/');
-  snprintf(buf, sizeof buf, "loopscope  %s   %s events   %u threads   view %s",
-           slash ? slash + 1 : file, cnt, m->nthreads, span);
   int y = L->top.y + (L->top.h - app->fonts[0].height) / 2;
-  int x = 8 + text(app, LS_VFONT_SANS, 8, y, buf, TEXT,
-                   L->top.w - L->top.w / 4 - 16);
+  /* The right end first (progress or replay state), at most half the bar:
+   * the file and counts on the left get what is left, never overlapping. */
+  int right_x;
   int state = atomic_load(&m->state);
   if (state == LS_VLOAD_RUNNING || state == LS_VLOAD_IDLE) {
     /* Loading: a progress bar; what is loaded is already drawn below. */
     uint64_t done = atomic_load(&m->bytes_done),
              total = atomic_load(&m->bytes_total);
-    int bw = L->top.w / 4, bx = x + 16, bh = L->top.h / 2;
-    int by = L->top.y + (L->top.h - bh) / 2;
-    fill(app->ren, bx, by, bw, bh, GRID, 255);
-    int pw = total ? (int)((double)bw * (double)done / (double)total) : 0;
-    fill(app->ren, bx, by, pw, bh, 0x3d7fd9, 255);
     snprintf(buf, sizeof buf, "loading %.0f%%",
              total ? 100.0 * (double)done / (double)total : 0.0);
+    int tw = ls_vtext_width(&app->fonts[0], buf);
+    int bw = L->top.w / 4, bh = L->top.h / 2;
+    int bx = L->top.w - 8 - tw - 8 - bw;
+    if (bx < L->top.w / 2) {
+      bw -= L->top.w / 2 - bx;
+      bx = L->top.w / 2;
+    }
+    int by = L->top.y + (L->top.h - bh) / 2;
+    fill(app->ren, bx, by, bw, bh, LS_VLOADING_TRACK, 255);
+    int pw = total ? (int)((double)bw * (double)done / (double)total) : 0;
+    fill(app->ren, bx, by, pw, bh, LS_VLOADING_DONE, 255);
     text(app, LS_VFONT_SANS, bx + bw + 8, y, buf, TEXT_DIM, 0);
+    right_x = bx;
   } else {
     char sp[32];
     double s = app->speed;
-    if (s >= 1)
+    if (s == 1)
+      snprintf(sp, sizeof sp, "real time");
+    else if (s > 1)
       snprintf(sp, sizeof sp, "x%.3g", s);
     else
       snprintf(sp, sizeof sp, "x1/%.3g", 1.0 / s);
@@ -259,9 +267,19 @@ static void draw_top(ls_vapp *app) {
     snprintf(buf, sizeof buf, "%s  speed %s   n/N long >= %s",
              app->playing ? "playing" : "paused", sp, lng);
     int tw = ls_vtext_width(&app->fonts[0], buf);
-    text(app, LS_VFONT_SANS, L->top.w - tw - 8, y, buf,
-         app->playing ? CURSOR : TEXT_DIM, 0);
+    if (tw > L->top.w / 2 - 8)
+      tw = L->top.w / 2 - 8;
+    right_x = L->top.w - tw - 8;
+    text(app, LS_VFONT_SANS, right_x, y, buf,
+         app->playing ? CURSOR : TEXT_DIM, tw);
   }
+  fmt_dur(span, sizeof span, (double)(app->t1 - app->t0));
+  fmt_count(cnt, sizeof cnt, m->nevents);
+  const char *file = app->title ? app->title : ls_vmodel_str(m, m->file_name);
+  const char *slash = strrchr(file, '/');
+  snprintf(buf, sizeof buf, "loopscope  %s   %s events   %u threads   view %s",
+           slash ? slash + 1 : file, cnt, m->nthreads, span);
+  text(app, LS_VFONT_SANS, 8, y, buf, TEXT, right_x - 24);
 }
 
 /* The loop thread's phase at t, for the minimap; hint[] carries each row's
@@ -350,7 +368,7 @@ static void draw_axis(ls_vapp *app) {
     fill(app->ren, x, r.y + r.h - 5, 1, 5, TEXT_DIM, 255);
     fill(app->ren, x, L->tracks.y, 1, L->tracks.h, GRID, 255);
     char buf[32];
-    fmt_dur(buf, sizeof buf, rel);
+    ls_vfmt_time(buf, sizeof buf, rel, step);
     text(app, LS_VFONT_SANS, x + 3, r.y + 1, buf, TEXT_DIM, 0);
   }
 }
@@ -935,7 +953,7 @@ static void draw_panel(ls_vapp *app, int lt) {
   /* Queues pair schedules with runs once the whole trace is in. */
   bool loaded = atomic_load(&m->state) == LS_VLOAD_DONE;
   char buf[256], d[32];
-  fmt_dur(d, sizeof d, (double)(t - m->t_min));
+  ls_vfmt_time(d, sizeof d, (double)(t - m->t_min), pixel_ns(app));
   snprintf(buf, sizeof buf, "Loop state at %s%s", d,
            app->has_cursor ? "" : " (view centre)");
   text(app, LS_VFONT_SANS, x, y, buf, TEXT, w);
@@ -1087,7 +1105,7 @@ static void fmt_slice(ls_vapp *app, ls_vref ref, char *buf, size_t len) {
     return;
   }
   char t0[32], du[32], args[256];
-  fmt_dur(t0, sizeof t0, (double)(s->t0 - m->t_min));
+  ls_vfmt_time(t0, sizeof t0, (double)(s->t0 - m->t_min), pixel_ns(app));
   fmt_dur(du, sizeof du, (double)(s->t1 - s->t0));
   ls_vmodel_format_args(m, s->args, args, sizeof args);
   const char *kind = ls_vc_is_callback(s->cls) ? ls_kind_names[s->cls - LS_VC_KIND]
@@ -1129,7 +1147,7 @@ static void draw_status(ls_vapp *app) {
   }
   text(app, LS_VFONT_SANS, 8, y,
        "wheel/ws zoom  drag/ad pan  click select  f fit  / search  n/N long "
-       "callback  space play  [ ] speed  arrows step  l panel  c collapse  p pin",
+       "callback  space play  [ ] 1 speed  arrows step  l panel  c collapse  p pin",
        TEXT_DIM, r.w - 16);
 }
 
@@ -1154,7 +1172,7 @@ static void describe_point(ls_vapp *app, char *buf, size_t len) {
     if (i >= in->n || in->v[i].t > t + slack)
       return;
     const ls_vinstant *e = &in->v[i];
-    fmt_dur(a, sizeof a, (double)(e->t - m->t_min));
+    ls_vfmt_time(a, sizeof a, (double)(e->t - m->t_min), pixel_ns(app));
     ls_vmodel_format_args(m, e->args, args, sizeof args);
     snprintf(buf, len, "%s [%s]  at %s  id %" PRIu64 "%s%s",
              ls_vmodel_str(m, e->label),
@@ -1175,7 +1193,8 @@ static void describe_point(ls_vapp *app, char *buf, size_t len) {
       uint64_t end = p->t_run == LS_VT_NEVER ? m->t_max : p->t_run;
       if (p->t_sched > t || (end < t && p->t_due < t))
         continue;
-      fmt_dur(a, sizeof a, (double)(p->t_sched - m->t_min));
+      ls_vfmt_time(a, sizeof a, (double)(p->t_sched - m->t_min),
+                   pixel_ns(app));
       fmt_dur(b, sizeof b, (double)(p->t_due - p->t_sched));
       if (p->t_run == LS_VT_NEVER)
         snprintf(c, sizeof c, "never ran");
@@ -1195,7 +1214,8 @@ static void describe_point(ls_vapp *app, char *buf, size_t len) {
     uint32_t i = ls_vrow_first_after(row, t > slack ? t - slack : 0);
     if (i >= row->n || row->v[i].t0 > t + slack)
       return;
-    fmt_dur(a, sizeof a, (double)(row->v[i].t0 - m->t_min));
+    ls_vfmt_time(a, sizeof a, (double)(row->v[i].t0 - m->t_min),
+                 pixel_ns(app));
     fmt_dur(b, sizeof b, (double)(row->v[i].t1 - row->v[i].t0));
     snprintf(buf, len, "drain of %" PRIu64 " nextTick/microtask callbacks  "
              "at %s  for %s", row->v[i].id, a, b);

@@ -233,19 +233,27 @@ Test(model, marks_and_timers_lane) {
 
 Test(model, layout_follows_the_window) {
   ls_vlayout L = {0};
-  int sizes[][2] = {{1920, 1080}, {1280, 800}, {640, 400}, {300, 200}};
-  for (int k = 0; k < 4; k++) {
+  int sizes[][2] = {{3840, 2160}, {1920, 1080}, {1280, 800}, {800, 600},
+                    {640, 400}, {320, 240}, {300, 200}};
+  for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++) {
     int w = sizes[k][0], h = sizes[k][1];
     ls_vlayout_build(&L, &model, w, h, 15, 0, true, 2);
     cr_assert_gt(L.tracks.w, 0);
     cr_assert_leq(L.tracks.x + L.tracks.w, w);
     cr_assert_leq(L.legend.y + L.legend.h, L.status.y);
     cr_assert_eq(L.status.y + L.status.h, h);
-    cr_assert_eq(L.show_panel, w >= 480);
+    cr_assert_eq(L.show_panel, w >= LS_VPANEL_MIN_W);
+    cr_assert_geq(L.tracks.w, w / 3, "the timeline keeps room");
     if (L.show_panel)
       cr_assert_eq(L.panel.x, L.tracks.x + L.tracks.w);
     cr_assert_gt(L.nlanes, 3);
   }
+  /* A legend that would wrap into many rows in a small window is cut to a
+   * sixth of it: the timeline keeps the rest. */
+  ls_vlayout_build(&L, &model, 320, 240, 15, 0, true, 6);
+  cr_assert_leq(L.legend.h, 240 / 6);
+  cr_assert_geq(L.legend.h, 15, "one legend row at least");
+  cr_assert_geq(L.tracks.h, 240 / 3);
   /* Pinning a thread puts its lanes above the scrolled ones. */
   unsigned last = model.nthreads - 1;
   model.threads[last].pinned = true;
@@ -361,4 +369,28 @@ Test(bad_input, one_event_and_many_lanes, .timeout = 60) {
   ls_vlayout_free(&L);
   ls_vmodel_free(&m);
   unlink(path);
+}
+
+/* ---- times as the axis, panel and tooltips write them ---- */
+
+Test(text, times_keep_the_precision_they_are_shown_at) {
+  char a[32], b[32];
+  ls_vfmt_time(a, sizeof a, 5121000, 1000);
+  cr_assert_str_eq(a, "5.121 ms");
+  /* Axis ticks 1 us apart, 5 ms into a trace: every label differs. */
+  for (int k = 0; k < 6; k++) {
+    ls_vfmt_time(a, sizeof a, 5120000 + k * 1000.0, 1000);
+    ls_vfmt_time(b, sizeof b, 5120000 + (k + 1) * 1000.0, 1000);
+    cr_assert_str_neq(a, b, "tick %d", k);
+  }
+  ls_vfmt_time(a, sizeof a, 5120500, 500);
+  cr_assert_str_eq(a, "5.1205 ms");
+  ls_vfmt_time(a, sizeof a, 0, 5e6);
+  cr_assert_str_eq(a, "0 ms", "zero takes the step's unit");
+  ls_vfmt_time(a, sizeof a, 1.5e9, 1e8);
+  cr_assert_str_eq(a, "1.5 s");
+  ls_vfmt_time(a, sizeof a, 840, 0.01);
+  cr_assert_str_eq(a, "840 ns", "nothing finer than a ns");
+  ls_vfmt_time(a, sizeof a, 20e6, 5e6);
+  cr_assert_str_eq(a, "20 ms");
 }
