@@ -234,6 +234,13 @@ Test(render, long_callbacks_click_and_replay) {
   cr_assert(app.cursor - c0 >= 499000 && app.cursor - c0 <= 501000,
             "moved %lu ns", (unsigned long)(app.cursor - c0));
   cr_assert(!app.playing);
+  /* [ and ] halve and double the speed; 1 is real time. */
+  run_script("key ]\nkey ]\n");
+  cr_assert_float_eq(app.speed, 0.004, 1e-12);
+  run_script("key 1\n");
+  cr_assert_eq(app.speed, 1.0);
+  run_script("key [\n");
+  cr_assert_eq(app.speed, 0.5);
   /* Arrow keys step to the next event start. */
   uint64_t c1 = app.cursor;
   run_script("key Right\n");
@@ -252,6 +259,29 @@ Test(render, pan_collapse_and_resize) {
   double moved = (double)(app.t0 - before) * app.xm.px_per_ns;
   cr_assert(moved > 198 && moved < 202, "pan 200 px moved %.1f px", moved);
   (void)t0;
+  /* WASD: w zooms in at the mouse (the time under it stays), s back out;
+   * d and a pan by 15 % of the view. */
+  int mx = app.layout.tracks.x + app.layout.tracks.w / 4;
+  uint64_t under = ls_vxmap_t(&app.xm, mx);
+  span = app.t1 - app.t0;
+  char keys[128];
+  snprintf(keys, sizeof keys, "move %d %d\nkey w\nkey w\n", mx,
+           app.layout.tracks.y + 5);
+  run_script(keys);
+  cr_assert(labs((long)(app.t1 - app.t0) - (long)(span / 2)) <= (long)(span / 500),
+            "two w notches halve the span");
+  uint64_t still = ls_vxmap_t(&app.xm, mx);
+  cr_assert_lt(still > under ? still - under : under - still,
+               (uint64_t)(2 / app.xm.px_per_ns), "the time under the mouse stays");
+  run_script("key s\nkey s\n");
+  cr_assert(labs((long)(app.t1 - app.t0) - (long)span) <= (long)(span / 500));
+  before = app.t0;
+  run_script("key d\n");
+  cr_assert(labs((long)(app.t0 - before) - (long)(span * 15 / 100)) <=
+            (long)(span / 500), "d pans right");
+  run_script("key a\n");
+  cr_assert(labs((long)app.t0 - (long)before) <= (long)(span / 500),
+            "a pans back");
   unsigned lanes = app.layout.nlanes;
   /* a click on a thread header collapses it */
   int hy = app.layout.lanes[0].y + 3;
@@ -259,6 +289,28 @@ Test(render, pan_collapse_and_resize) {
   snprintf(buf, sizeof buf, "click %d %d\n", app.layout.tracks.x + 50, hy);
   run_script(buf);
   cr_assert_lt(app.layout.nlanes, lanes);
+  /* p over a worker's header pins it: its lanes move to the pinned area at
+   * the top and stay there while the rest scrolls; p again unpins. */
+  const ls_vlane *worker = NULL;
+  for (unsigned i = 0; i < app.layout.nlanes; i++)
+    if (app.layout.lanes[i].kind == LS_VLANE_HEADER &&
+        app.model.threads[app.layout.lanes[i].index].npool)
+      worker = &app.layout.lanes[i];
+  cr_assert_not_null(worker);
+  int wi = worker->index;
+  snprintf(buf, sizeof buf, "move %d %d\nkey p\nresize 1280 360\npan 0 400\n",
+           app.layout.tracks.x + 50, worker->y + 3);
+  run_script(buf);
+  cr_assert(app.model.threads[wi].pinned);
+  cr_assert_gt(app.layout.scroll_y, 0, "the drag scrolled the lanes");
+  cr_assert(app.layout.lanes[0].pinned);
+  cr_assert_eq(app.layout.lanes[0].index, wi);
+  cr_assert_eq(app.layout.lanes[0].y, app.layout.pinned_area.y,
+               "pinned lanes do not scroll");
+  snprintf(buf, sizeof buf, "move %d %d\nkey p\n", app.layout.tracks.x + 50,
+           app.layout.lanes[0].y + 3);
+  run_script(buf);
+  cr_assert(!app.model.threads[wi].pinned);
   /* a click on the minimap centres the view there */
   ls_vrect mm = app.layout.minimap;
   ls_vxmap whole;
@@ -417,6 +469,89 @@ Test(binary, bad_input_gives_a_message_never_a_crash, .timeout = 120) {
 #endif
 }
 
+
+/* Loading runs in the background and the window draws meanwhile: with the
+ * loader held at its first batch (it waits for the model lock a frame
+ * holds), a frame shows the progress bar; once loaded, the bar is gone. */
+Test(loading, a_frame_while_loading_shows_progress, .timeout = 60) {
+  snprintf(path, sizeof path, "/tmp/ls-viewer-loading-%d.fxt", (int)getpid());
+  ls_synth_opts o = {.iterations = 200, .seed = 4, .workers = 1};
+  ls_synth_stats st;
+  cr_assert_eq(ls_synth_write(path, &o, &st), 0);
+  cr_assert_eq(ls_vapp_init(&app, 1000, 600, false), 0);
+  pthread_mutex_lock(&app.model.lock);
+  cr_assert_eq(ls_vapp_load(&app, path), 0);
+  while (atomic_load(&app.model.state) != LS_VLOAD_RUNNING)
+    usleep(1000);
+  ls_vrender(&app);
+  /* The bar: a long run of the bar's track colour in the top strip,
+   * right of the middle. */
+  int y = app.layout.top.y + app.layout.top.h / 2, bar = 0;
+  for (int x = app.w / 2; x < app.w; x++)
+    if (run_width(x, y, LS_VLOADING_TRACK) > bar)
+      bar = run_width(x, y, LS_VLOADING_TRACK);
+  cr_assert_gt(bar, app.w / 8, "a progress bar while loading (%d px)", bar);
+  pthread_mutex_unlock(&app.model.lock);
+  ls_vapp_wait_loaded(&app);
+  cr_assert_eq(atomic_load(&app.model.state), LS_VLOAD_DONE);
+  ls_vapp_frame(&app);
+  bar = 0;
+  for (int x = app.w / 2; x < app.w; x++)
+    if (run_width(x, y, LS_VLOADING_TRACK) > bar)
+      bar = run_width(x, y, LS_VLOADING_TRACK);
+  cr_assert_lt(bar, app.w / 8, "no progress bar once loaded");
+  ls_vapp_free(&app);
+  unlink(path);
+}
+
+/* A trace with no events and one with a single slice, each in the binary
+ * (exit 0, a picture) and in-process (the slice is drawn in its colour). */
+static void write_events(const char *p, int nevents) {
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert_geq(fd, 0);
+  ls_writer *w;
+  cr_assert_eq(ls_writer_open(&w, fd, 1000000000, "runtime"), 0);
+  for (int i = 0; i < nevents; i++) {
+    ls_event e = {.type = LS_EV_COMPLETE, .ts = 5000, .end_ts = 9000,
+                  .pid = 1, .tid = 2, .category = "timer", .name = "only"};
+    cr_assert_eq(ls_writer_event(w, &e), 0);
+  }
+  cr_assert_eq(ls_writer_close(w), 0);
+  close(fd);
+}
+
+Test(binary, an_empty_trace_and_a_single_event_render, .timeout = 60) {
+  char p[128], png[128], args[400], out[4096];
+  snprintf(p, sizeof p, "/tmp/ls-viewer-few-%d.fxt", (int)getpid());
+  snprintf(png, sizeof png, "/tmp/ls-viewer-few-%d.png", (int)getpid());
+  snprintf(script, sizeof script, "/tmp/ls-viewer-few-%d.txt", (int)getpid());
+  for (int n = 0; n <= 1; n++) {
+    write_events(p, n);
+    unlink(png);
+    snprintf(args, sizeof args, "%s --screenshot %s --size 500x300", p, png);
+    cr_assert_eq(run_view(args, out, sizeof out), 0, "%d events: %s", n, out);
+    cr_assert_eq(access(png, R_OK), 0);
+
+    cr_assert_eq(ls_vapp_init(&app, 800, 500, false), 0);
+    cr_assert_eq(ls_vapp_load(&app, p), 0);
+    ls_vapp_wait_loaded(&app);
+    cr_assert_eq(atomic_load(&app.model.state), LS_VLOAD_DONE, "%s",
+                 app.model.error);
+    cr_assert_eq(app.model.nevents, (uint64_t)n);
+    run_script("key 0\nkey space\nkey Right\nzoom 4\nmove 400 200\n");
+    if (n == 1) {
+      int y = ls_vlayout_row_y(&app.layout, 0, 0);
+      cr_assert_geq(y, 0);
+      int x = (int)ls_vxmap_x(&app.xm, 7000);
+      cr_assert_eq(pixel(x, y + app.layout.line_h + 6 - 2),
+                   ls_vcolor_of_class(LS_VC_KIND + LS_KIND_TIMER));
+    }
+    ls_vapp_free(&app);
+  }
+  unlink(p);
+  unlink(png);
+  unlink(script);
+}
 
 #ifdef LS_RUNTIME_PROG
 /* A real program on the runtime, traced with LOOPSCOPE_TRACE: it loads, its
