@@ -58,6 +58,18 @@ void ls_vfmt_time(char *buf, size_t len, double ns, double res_ns) {
   snprintf(buf, len, "%.*f %s", decimals, ns / units[u].ns, units[u].name);
 }
 
+void ls_vfmt_dur(char *buf, size_t len, double ns) {
+  double a = fabs(ns);
+  if (a >= 1e9)
+    snprintf(buf, len, "%.3g s", ns / 1e9);
+  else if (a >= 1e6)
+    snprintf(buf, len, "%.3g ms", ns / 1e6);
+  else if (a >= 1e3)
+    snprintf(buf, len, "%.3g us", ns / 1e3);
+  else
+    snprintf(buf, len, "%.0f ns", ns);
+}
+
 static void row_get(const void *ctx, uint32_t i, uint64_t *t0, uint64_t *t1) {
   const ls_vslice *s = &((const ls_vrow *)ctx)->v[i];
   *t0 = s->t0;

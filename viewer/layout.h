@@ -39,6 +39,8 @@ uint64_t ls_vxmap_t(const ls_vxmap *xm, double x);
  * matters where it is shown: an axis step, a pixel) needs, so ticks 1 us
  * apart at 5.12 ms read "5.121 ms", "5.122 ms" rather than "5.12 ms" twice. */
 void ls_vfmt_time(char *buf, size_t len, double ns, double res_ns);
+/* A duration to three significant digits: "12.3 ms", "840 us", "1.25 s". */
+void ls_vfmt_dur(char *buf, size_t len, double ns);
 
 /* A run of one row as drawn: one slice (count 1) or a folded block of
  * `count` slices each narrower than LS_VFOLD_PX. */

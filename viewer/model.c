@@ -594,6 +594,7 @@ static void on_sched(loader *L, int ti, const ls_event *e, uint64_t t,
   p->t_sched = t;
   p->t_due = t;
   p->t_run = LS_VT_NEVER;
+  p->t_pool = LS_VT_NEVER;
   p->id = id;
   p->label = label;
   ptr_entry *qc = &L->queue_cache[ptr_slot(e->name, NULL)];
@@ -985,6 +986,41 @@ static void build_pend_index(ls_vmodel *m, ls_vthread *t) {
   }
 }
 
+/* Which I/O waits were thread-pool work, and when a worker took each: the
+ * pool slice with the request's id that started after it was scheduled.
+ * Done once everything is in, because a worker's records may reach the
+ * file after the callback that ended the wait. */
+static void pair_pool_work(ls_vmodel *m) {
+  ls_u64map *io = NULL;
+  for (unsigned ti = 0; ti < m->nthreads; ti++) {
+    const ls_vthread *t = &m->threads[ti];
+    for (uint32_t i = 0; i < t->npend; i++)
+      if (t->pend[i].queue == LS_VQ_IO) {
+        if (io == NULL)
+          io = map_new();
+        /* pends are sorted by t_sched: a reused id keeps its latest */
+        *map_slot(io, t->pend[i].id, true) = (uint64_t)ti << 32 | i;
+      }
+  }
+  if (io == NULL)
+    return;
+  for (unsigned ti = 0; ti < m->nthreads; ti++) {
+    const ls_vthread *w = &m->threads[ti];
+    for (unsigned r = 0; w->npool && r < w->nrows; r++)
+      for (uint32_t k = 0; k < w->rows[r].n; k++) {
+        const ls_vslice *s = &w->rows[r].v[k];
+        uint64_t *v = s->cls == LS_VC_POOL ? map_slot(io, s->id, false) : NULL;
+        if (v == NULL)
+          continue;
+        ls_vpend *p = &m->threads[*v >> 32].pend[(uint32_t)*v];
+        if (p->t_sched <= s->t0 && s->t0 < p->t_pool &&
+            (p->t_run == LS_VT_NEVER || s->t0 <= p->t_run))
+          p->t_pool = s->t0;
+      }
+  }
+  map_free(io);
+}
+
 static void finish(loader *L) {
   ls_vmodel *m = L->m;
   if (m->t_min == UINT64_MAX)
@@ -1021,6 +1057,7 @@ static void finish(loader *L) {
       place_async(m, &L->asyncs[i]);
     }
   }
+  pair_pool_work(m);
   for (unsigned i = 0; i < m->ncounters; i++)
     row_finish(&m->counters[i].backpressure);
   free(L->asyncs);

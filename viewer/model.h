@@ -86,6 +86,8 @@ typedef struct ls_vpend {
   uint64_t t_sched;
   uint64_t t_due;       /* timers: when it was due; else t_sched */
   uint64_t t_run;       /* callback start, or LS_VT_NEVER */
+  uint64_t t_pool;      /* I/O done on the thread pool: when a worker took
+                           it (pool slice of the same id), or LS_VT_NEVER */
   uint64_t id;
   uint32_t label : 24;
   uint32_t queue : 8;   /* ls_vqueue */

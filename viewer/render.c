@@ -192,19 +192,6 @@ static int text(ls_vapp *app, int font, int x, int y, const char *s,
   return w;
 }
 
-/* Human time: "12.3 ms", "840 us", "1.25 s". */
-static void fmt_dur(char *buf, size_t len, double ns) {
-  double a = fabs(ns);
-  if (a >= 1e9)
-    snprintf(buf, len, "%.3g s", ns / 1e9);
-  else if (a >= 1e6)
-    snprintf(buf, len, "%.3g ms", ns / 1e6);
-  else if (a >= 1e3)
-    snprintf(buf, len, "%.3g us", ns / 1e3);
-  else
-    snprintf(buf, len, "%.0f ns", ns);
-}
-
 /* What one pixel of the timeline spans: the precision a point in time
  * shown next to it needs. */
 static double pixel_ns(const ls_vapp *app) { return 1.0 / app->xm.px_per_ns; }
@@ -263,7 +250,7 @@ static void draw_top(ls_vapp *app) {
     else
       snprintf(sp, sizeof sp, "x1/%.3g", 1.0 / s);
     char lng[32];
-    fmt_dur(lng, sizeof lng, (double)app->long_ns);
+    ls_vfmt_dur(lng, sizeof lng, (double)app->long_ns);
     snprintf(buf, sizeof buf, "%s  speed %s   n/N long >= %s",
              app->playing ? "playing" : "paused", sp, lng);
     int tw = ls_vtext_width(&app->fonts[0], buf);
@@ -273,7 +260,7 @@ static void draw_top(ls_vapp *app) {
     text(app, LS_VFONT_SANS, right_x, y, buf,
          app->playing ? CURSOR : TEXT_DIM, tw);
   }
-  fmt_dur(span, sizeof span, (double)(app->t1 - app->t0));
+  ls_vfmt_dur(span, sizeof span, (double)(app->t1 - app->t0));
   fmt_count(cnt, sizeof cnt, m->nevents);
   const char *file = app->title ? app->title : ls_vmodel_str(m, m->file_name);
   const char *slash = strrchr(file, '/');
@@ -507,7 +494,7 @@ static void draw_thread_marks(ls_vapp *app, int thread, int y0, int y1) {
         snprintf(buf, sizeof buf, "%u %s", r->count, kind ? "blocked" : "lost");
       } else if (kind) {
         char d[32];
-        fmt_dur(d, sizeof d, (double)(k->t1 - k->t0));
+        ls_vfmt_dur(d, sizeof d, (double)(k->t1 - k->t0));
         snprintf(buf, sizeof buf, "blocked %s", d);
       } else {
         snprintf(buf, sizeof buf, "lost %" PRIu64, k->count);
@@ -937,6 +924,16 @@ static void draw_wheel(ls_vapp *app, int cx, int cy, int rad, int phase) {
   }
 }
 
+/* A queue's swatch in the panel: the colour of the phase or kind that
+ * empties it. */
+static uint32_t queue_color(int q) {
+  return q == LS_VQ_TIMERS       ? phase_colors[LS_PHASE_TIMERS]
+         : q == LS_VQ_IMMEDIATES ? phase_colors[LS_PHASE_CHECK]
+         : q == LS_VQ_TICKS      ? kind_colors[LS_KIND_TICK]
+         : q == LS_VQ_MICROTASKS ? kind_colors[LS_KIND_MICROTASK]
+                                 : phase_colors[LS_PHASE_POLL];
+}
+
 static void draw_panel(ls_vapp *app, int lt) {
   ls_vlayout *L = &app->layout;
   ls_vmodel *m = &app->model;
@@ -975,75 +972,31 @@ static void draw_panel(ls_vapp *app, int lt) {
          cy - app->fonts[0].height / 2, nm, phase_colors[st.phase], 0);
   }
   y = cy + rad + lh + 6;
-  const ls_vslice *cb = ls_vmodel_slice(m, st.callback);
-  if (cb) {
-    snprintf(buf, sizeof buf, "running: %s", ls_vmodel_str(m, cb->label));
-    text(app, LS_VFONT_SANS, x, y, buf, ls_vcolor_of_class(cb->cls), w);
-    y += lh;
+  static ls_vline lines[LS_VSTATE_LINES];
+  unsigned n = ls_vstate_lines(m, &st, lines, LS_VSTATE_LINES);
+  /* Queues pair schedules with runs once the whole trace is in. */
+  if (!loaded)
+    n = n && lines[0].kind == LS_VLINE_RUNNING;
+  for (unsigned i = 0; i < n && y < r.y + r.h; i++, y += lh) {
+    const ls_vline *l = &lines[i];
+    switch (l->kind) {
+    case LS_VLINE_RUNNING:
+      text(app, LS_VFONT_SANS, x, y, l->text, ls_vcolor_of_class(l->cls), w);
+      break;
+    case LS_VLINE_QUEUE:
+      fill(app->ren, x, y + lh / 2 - 3, 6, 6, queue_color(l->queue), 255);
+      __attribute__((fallthrough)); /* the name beside its swatch */
+    case LS_VLINE_HEADING:
+      text(app, LS_VFONT_SANS, x + 10, y, l->text, TEXT, w - 10);
+      break;
+    default:
+      text(app, LS_VFONT_MONO, x + 16, y, l->text,
+           l->kind == LS_VLINE_ALERT ? 0xff7a7a : TEXT_DIM, w - 16);
+      break;
+    }
   }
-  if (!loaded) {
+  if (!loaded)
     text(app, LS_VFONT_SANS, x, y, "queues: when loading is done", TEXT_DIM, w);
-    SDL_RenderSetClipRect(app->ren, NULL);
-    return;
-  }
-  for (int q = 0; q < LS_VQ_COUNT; q++) {
-    snprintf(buf, sizeof buf, "%s (%" PRIu64 ")", ls_vqueue_names[q],
-             st.q[q].total);
-    fill(app->ren, x, y + lh / 2 - 3, 6, 6,
-         q == LS_VQ_TIMERS       ? phase_colors[LS_PHASE_TIMERS]
-         : q == LS_VQ_IMMEDIATES ? phase_colors[LS_PHASE_CHECK]
-         : q == LS_VQ_TICKS      ? kind_colors[LS_KIND_TICK]
-         : q == LS_VQ_MICROTASKS ? kind_colors[LS_KIND_MICROTASK]
-                                 : phase_colors[LS_PHASE_POLL],
-         255);
-    text(app, LS_VFONT_SANS, x + 10, y, buf, TEXT, w - 10);
-    y += lh;
-    unsigned shown = 0;
-    for (uint32_t i = 0; i < st.q[q].n && shown < 4; i++, shown++) {
-      const ls_vqitem *it = &st.q[q].v[i];
-      if (q == LS_VQ_TIMERS) {
-        fmt_dur(d, sizeof d, fabs((double)it->t_due - (double)t));
-        snprintf(buf, sizeof buf, "#%" PRIu64 " %s %s %s", it->id,
-                 ls_vmodel_str(m, it->label),
-                 it->t_due >= t ? "due in" : "late by", d);
-      } else {
-        snprintf(buf, sizeof buf, "#%" PRIu64 " %s", it->id,
-                 ls_vmodel_str(m, it->label));
-      }
-      text(app, LS_VFONT_MONO, x + 16, y, buf, TEXT_DIM, w - 16);
-      y += lh;
-    }
-    if (st.q[q].total > shown) {
-      if (shown) {
-        snprintf(buf, sizeof buf, "... %" PRIu64 " more",
-                 st.q[q].total - shown);
-        text(app, LS_VFONT_MONO, x + 16, y, buf, TEXT_DIM, w - 16);
-        y += lh;
-      }
-    }
-  }
-  snprintf(buf, sizeof buf, "thread pool (%u running)", st.npool);
-  text(app, LS_VFONT_SANS, x + 10, y, buf, TEXT, w - 10);
-  y += lh;
-  for (unsigned i = 0; i < st.npool && i < 4; i++) {
-    snprintf(buf, sizeof buf, "%s on %s", ls_vmodel_str(m, st.pool[i].label),
-             ls_vmodel_str(m, m->threads[st.pool[i].thread].name));
-    text(app, LS_VFONT_MONO, x + 16, y, buf, TEXT_DIM, w - 16);
-    y += lh;
-  }
-  if (st.nstreams) {
-    text(app, LS_VFONT_SANS, x + 10, y, "stream buffers", TEXT, w - 10);
-    y += lh;
-    for (unsigned i = 0; i < st.nstreams && i < 6; i++) {
-      const ls_vstream_item *s = &st.streams[i];
-      snprintf(buf, sizeof buf, "%s %.0f/%.0f%s",
-               ls_vmodel_str(m, s->name) + 7, s->buffered, s->hwm,
-               s->backpressure ? " backpressure" : "");
-      text(app, LS_VFONT_MONO, x + 16, y, buf,
-           s->backpressure ? 0xff7a7a : TEXT_DIM, w - 16);
-      y += lh;
-    }
-  }
   SDL_RenderSetClipRect(app->ren, NULL);
 }
 
@@ -1106,7 +1059,7 @@ static void fmt_slice(ls_vapp *app, ls_vref ref, char *buf, size_t len) {
   }
   char t0[32], du[32], args[256];
   ls_vfmt_time(t0, sizeof t0, (double)(s->t0 - m->t_min), pixel_ns(app));
-  fmt_dur(du, sizeof du, (double)(s->t1 - s->t0));
+  ls_vfmt_dur(du, sizeof du, (double)(s->t1 - s->t0));
   ls_vmodel_format_args(m, s->args, args, sizeof args);
   const char *kind = ls_vc_is_callback(s->cls) ? ls_kind_names[s->cls - LS_VC_KIND]
                      : ls_vc_is_phase(s->cls)  ? "phase"
@@ -1195,12 +1148,12 @@ static void describe_point(ls_vapp *app, char *buf, size_t len) {
         continue;
       ls_vfmt_time(a, sizeof a, (double)(p->t_sched - m->t_min),
                    pixel_ns(app));
-      fmt_dur(b, sizeof b, (double)(p->t_due - p->t_sched));
+      ls_vfmt_dur(b, sizeof b, (double)(p->t_due - p->t_sched));
       if (p->t_run == LS_VT_NEVER)
         snprintf(c, sizeof c, "never ran");
       else {
         char d[32];
-        fmt_dur(d, sizeof d, (double)p->t_run - (double)p->t_due);
+        ls_vfmt_dur(d, sizeof d, (double)p->t_run - (double)p->t_due);
         snprintf(c, sizeof c, "ran %s after due", d);
       }
       snprintf(buf, len, "%s id %" PRIu64 "  scheduled at %s  delay %s  %s",
@@ -1216,7 +1169,7 @@ static void describe_point(ls_vapp *app, char *buf, size_t len) {
       return;
     ls_vfmt_time(a, sizeof a, (double)(row->v[i].t0 - m->t_min),
                  pixel_ns(app));
-    fmt_dur(b, sizeof b, (double)(row->v[i].t1 - row->v[i].t0));
+    ls_vfmt_dur(b, sizeof b, (double)(row->v[i].t1 - row->v[i].t0));
     snprintf(buf, len, "drain of %" PRIu64 " nextTick/microtask callbacks  "
              "at %s  for %s", row->v[i].id, a, b);
     return;

@@ -1,7 +1,13 @@
 /* Loop state at an instant (state.h). */
 #include "state.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "layout.h"
 
 int ls_vstate_loop_thread(const ls_vmodel *m) {
   int best = -1;
@@ -42,6 +48,8 @@ static bool pend_waiting(const ls_vpend *p, uint64_t t, int loop_thread,
 
 static void add_pend(const ls_vpend *p, ls_vstate *st) {
   qlist_add(&st->q[p->queue], p, p->queue == LS_VQ_TIMERS);
+  if (p->t_pool != LS_VT_NEVER && st->t < p->t_pool)
+    qlist_add(&st->pool_queued, p, false);
 }
 
 void ls_vstate_at(const ls_vmodel *m, int loop_thread, uint64_t t,
@@ -137,4 +145,82 @@ void ls_vstate_at(const ls_vmodel *m, int loop_thread, uint64_t t,
     if (seen || it->backpressure)
       st->nstreams++;
   }
+}
+
+typedef struct lines {
+  ls_vline *v;
+  unsigned n, max;
+} lines;
+
+static ls_vline *line_add(lines *L, ls_vline_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static ls_vline *line_add(lines *L, ls_vline_kind kind, const char *fmt, ...) {
+  static ls_vline spare; /* past max: written, never shown */
+  ls_vline *l = L->n < L->max ? &L->v[L->n++] : &spare;
+  memset(l, 0, sizeof *l);
+  l->kind = (uint8_t)kind;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(l->text, sizeof l->text, fmt, ap);
+  va_end(ap);
+  return l;
+}
+
+/* The first LS_VSTATE_SHOWN items of a list, then how many more. */
+static void list_items(lines *L, const ls_vmodel *m, const ls_vqlist *q,
+                       bool timers, uint64_t t, const char *suffix) {
+  uint32_t shown = q->n < LS_VSTATE_SHOWN ? q->n : LS_VSTATE_SHOWN;
+  for (uint32_t i = 0; i < shown; i++) {
+    const ls_vqitem *it = &q->v[i];
+    char d[48] = "";
+    if (timers) {
+      char dur[24];
+      ls_vfmt_dur(dur, sizeof dur, fabs((double)it->t_due - (double)t));
+      snprintf(d, sizeof d, " %s %s", it->t_due >= t ? "due in" : "late by",
+               dur);
+    }
+    line_add(L, LS_VLINE_ITEM, "#%" PRIu64 " %s%s%s", it->id,
+             ls_vmodel_str(m, it->label), d, suffix)
+        ->id = it->id;
+  }
+  if (q->total > shown)
+    line_add(L, LS_VLINE_MORE, "... %" PRIu64 " more", q->total - shown);
+}
+
+unsigned ls_vstate_lines(const ls_vmodel *m, const ls_vstate *st,
+                         ls_vline *out, unsigned max) {
+  lines L = {out, 0, max};
+  const ls_vslice *cb = ls_vmodel_slice(m, st->callback);
+  if (cb)
+    line_add(&L, LS_VLINE_RUNNING, "running: %s", ls_vmodel_str(m, cb->label))
+        ->cls = (uint8_t)cb->cls;
+  for (int q = 0; q < LS_VQ_COUNT; q++) {
+    line_add(&L, LS_VLINE_QUEUE, "%s (%" PRIu64 ")", ls_vqueue_names[q],
+             st->q[q].total)
+        ->queue = (uint8_t)q;
+    list_items(&L, m, &st->q[q], q == LS_VQ_TIMERS, st->t, "");
+  }
+  line_add(&L, LS_VLINE_HEADING, "thread pool (%" PRIu64 " queued, %u running)",
+           st->pool_queued.total, st->npool);
+  list_items(&L, m, &st->pool_queued, false, st->t, " waiting");
+  for (unsigned i = 0; i < st->npool && i < LS_VSTATE_SHOWN; i++) {
+    const ls_vthread *w = &m->threads[st->pool[i].thread];
+    const char *name = ls_vmodel_str(m, w->name);
+    char tid[32];
+    snprintf(tid, sizeof tid, "tid %" PRIu64, w->tid);
+    line_add(&L, LS_VLINE_DETAIL, "#%" PRIu64 " %s on %s", st->pool[i].id,
+             ls_vmodel_str(m, st->pool[i].label), name[0] ? name : tid);
+  }
+  if (st->npool > LS_VSTATE_SHOWN)
+    line_add(&L, LS_VLINE_MORE, "... %u more", st->npool - LS_VSTATE_SHOWN);
+  if (st->nstreams)
+    line_add(&L, LS_VLINE_HEADING, "stream buffers");
+  for (unsigned i = 0; i < st->nstreams && i < 6; i++) {
+    const ls_vstream_item *s = &st->streams[i];
+    line_add(&L, s->backpressure ? LS_VLINE_ALERT : LS_VLINE_DETAIL,
+             "%s %.0f/%.0f%s", ls_vmodel_str(m, s->name) + 7, s->buffered,
+             s->hwm, s->backpressure ? " backpressure" : "");
+  }
+  return L.n;
 }
