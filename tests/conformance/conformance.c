@@ -109,8 +109,22 @@ ParameterizedTest(twin *t, conformance, twin) {
   char *want = expected_output(t->name, &want_len);
   cr_assert_not_null(want, "%s: no expected output in %s", t->name,
                      SHARED_DIR);
-  char *got = twin_output(t->name, &got_len);
-  cr_assert_not_null(got);
+  /* A timed twin's order follows the clock, as node's does: a machine busy
+   * enough to hold the process off the CPU past a gap between two due times
+   * (10 ms in p08) changes what both of them print. Such a case gets two
+   * more runs; a wrong rule gives the wrong order every time. */
+  int attempts = t->timed ? 3 : 1;
+  char *got = NULL;
+  for (int attempt = 1; attempt <= attempts; attempt++) {
+    free(got);
+    got = twin_output(t->name, &got_len);
+    cr_assert_not_null(got);
+    if (want_len == got_len && memcmp(want, got, want_len) == 0)
+      break;
+    if (attempt < attempts)
+      cr_log_info("%s (timed) differed from node on run %d of %d, run again:\n%s",
+                  t->name, attempt, attempts, got);
+  }
   cr_expect(want_len == got_len && memcmp(want, got, want_len) == 0,
             "%s differs from node:\n--- node\n%s--- twin\n%s", t->name, want,
             got);
