@@ -113,6 +113,15 @@ int ls_vtext_width(const ls_vfont *f, const char *s);
 /* The loading progress bar: its track and the part done (tests find it). */
 #define LS_VLOADING_TRACK 0x30343d
 #define LS_VLOADING_DONE 0x3d7fd9
+/* Timers lane: waiting until due, then late (due -> ran). */
+#define LS_VCOLOR_WAIT 0xd0943a
+#define LS_VCOLOR_LATE 0xec5454
+/* A counter lane's background, and under a stream's backpressure span. */
+#define LS_VCOLOR_COUNTER_BG 0x1f2229
+#define LS_VCOLOR_BACKPRESSURE_BG 0x573035
+/* Flow arrows of the selection: from its cause, to what it scheduled. */
+#define LS_VCOLOR_FLOW_IN 0xffd84a
+#define LS_VCOLOR_FLOW_OUT 0x7fd3ff
 /* Class colour (LS_VC_*), 0xRRGGBB: the legend and tests use it too. */
 uint32_t ls_vcolor_of_class(unsigned cls);
 /* The colour of a folded block whose first slice has class cls. */

@@ -23,7 +23,7 @@
 #define SELECT 0xffffff
 #define LOST 0xff3b3b
 #define BLOCKED 0xff7a1a
-#define COUNTER_BG 0x1f2229
+#define COUNTER_BG LS_VCOLOR_COUNTER_BG
 #define MINIMAP_BG 0x15171c
 
 /* One fixed colour per phase: warm for timers, blue for poll (waiting for
@@ -535,10 +535,10 @@ static void draw_timers_lane(ls_vapp *app, const ls_vlane *ln) {
       /* Waiting until due in amber, late (due -> ran) in red. */
       int xs = ls_vxmap_px(&app->xm, p->t_sched);
       int xd = ls_vxmap_px(&app->xm, p->t_due);
-      fill(app->ren, xs, y + h / 3, xd - xs + 1, h / 3, 0xd0943a, 255);
+      fill(app->ren, xs, y + h / 3, xd - xs + 1, h / 3, LS_VCOLOR_WAIT, 255);
       if (p->t_run != LS_VT_NEVER && p->t_run > p->t_due) {
         int xr = ls_vxmap_px(&app->xm, p->t_run);
-        fill(app->ren, xd, y + 2, xr - xd + 1, h - 4, 0xec5454, 255);
+        fill(app->ren, xd, y + 2, xr - xd + 1, h - 4, LS_VCOLOR_LATE, 255);
       }
       fill(app->ren, xs, y + 2, 1, h - 4, 0xffd28a, 255);
       if (xd - xs > 40)
@@ -569,6 +569,16 @@ static void column(ls_vapp *app, int x, int y, int h, uint32_t rgb,
         0xff000000u | (yy == y ? top : rgb);
 }
 
+/* The value at the top of a counter's graph: its largest over the trace,
+ * so graphs keep their scale while panning. */
+static double counter_scale(const ls_vcounter *c) {
+  double vmax = 0;
+  for (unsigned s = 0; s < c->nseries; s++)
+    if (c->series[s].vmax > vmax)
+      vmax = c->series[s].vmax;
+  return vmax > 0 ? vmax : 1;
+}
+
 static void draw_counter_lane(ls_vapp *app, const ls_vlane *ln) {
   ls_vmodel *m = &app->model;
   const ls_vcounter *c = &m->counters[ln->index];
@@ -582,13 +592,8 @@ static void draw_counter_lane(ls_vapp *app, const ls_vlane *ln) {
   for (uint32_t i = 0; i < nb; i++)
     fill(app->ren, (int)runs_buf[i].x0, ln->y,
          (int)(runs_buf[i].x1 - runs_buf[i].x0) + 1, ln->h,
-         mix(COUNTER_BG, 0xff5a5a, 0.25), 255);
-  double vmax = 0;
-  for (unsigned s = 0; s < c->nseries; s++)
-    if (c->series[s].vmax > vmax)
-      vmax = c->series[s].vmax;
-  if (vmax <= 0)
-    vmax = 1;
+         LS_VCOLOR_BACKPRESSURE_BG, 255);
+  double vmax = counter_scale(c);
   for (unsigned s = 0; s < c->nseries; s++) {
     const ls_vseries *se = &c->series[s];
     const char *sn = ls_vmodel_str(m, se->name);
@@ -682,6 +687,12 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
         v = c->series[s].v[i].v;
     }
     snprintf(buf, sizeof buf, "%s %g", ls_vmodel_str(m, c->name), v);
+    if (ln->rows > 1) { /* the graph's scale under its name */
+      char scale[48];
+      snprintf(scale, sizeof scale, "top %g", counter_scale(c));
+      text(app, LS_VFONT_SANS, g.x + 12, ln->y + ln->row_h + (ln->row_h - fh) / 2,
+           scale, mix(TEXT_DIM, PANEL_BG, 0.3), g.w - 16);
+    }
     break;
   }
   case LS_VLANE_SLICES: {
@@ -852,7 +863,7 @@ static void draw_flows(ls_vapp *app) {
     int ay = thread_anchor_y(L, st);
     if (ay >= 0)
       arrow(app, ls_vxmap_px(&app->xm, in->t_sched), ay,
-            ls_vxmap_px(&app->xm, s->t0), sel_y + row_h / 2, CURSOR);
+            ls_vxmap_px(&app->xm, s->t0), sel_y + row_h / 2, LS_VCOLOR_FLOW_IN);
   }
   const ls_vthread *th = &m->threads[app->selected.thread];
   uint32_t lo = 0, hi = th->npend;
@@ -874,7 +885,8 @@ static void draw_flows(ls_vapp *app) {
     if (ty < 0 || ay < 0)
       continue;
     arrow(app, ls_vxmap_px(&app->xm, p->t_sched), ay,
-          ls_vxmap_px(&app->xm, p->t_run), ty + row_h / 2, 0x7fd3ff);
+          ls_vxmap_px(&app->xm, p->t_run), ty + row_h / 2,
+          LS_VCOLOR_FLOW_OUT);
   }
   SDL_RenderSetClipRect(app->ren, NULL);
 }

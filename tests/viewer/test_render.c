@@ -165,6 +165,135 @@ Test(render, zoomed_out_runs_fold_into_counted_blocks) {
   cr_assert_gt(blocks, 3, "zoomed out, callbacks fold");
 }
 
+/* Shows [a - pad, b + pad] and draws it. */
+static void show(uint64_t a, uint64_t b, uint64_t pad) {
+  cr_assert_gt(a, pad);
+  ls_vapp_set_view(&app, a - pad, b + pad);
+  app.follow_load = false;
+  ls_vapp_frame(&app);
+}
+
+static const ls_vlane *lane_of(ls_vlane_kind kind, int index) {
+  for (unsigned i = 0; i < app.layout.nlanes; i++)
+    if (app.layout.lanes[i].kind == kind && app.layout.lanes[i].index == index)
+      return &app.layout.lanes[i];
+  cr_assert_fail("no lane of kind %d for %d", kind, index);
+  return NULL;
+}
+
+static int xof(uint64_t t) { return ls_vxmap_px(&app.xm, t); }
+
+/* Whether colour c is within r pixels of (x, y). */
+static bool near(int x, int y, int r, uint32_t c) {
+  for (int dy = -r; dy <= r; dy++)
+    for (int dx = -r; dx <= r; dx++)
+      if (pixel(x + dx, y + dy) == c)
+        return true;
+  return false;
+}
+
+Test(render, callbacks_timers_streams_and_flows_in_their_colours) {
+  ls_vmodel *m = &app.model;
+  int lt = ls_vstate_loop_thread(m);
+  const ls_vthread *t = &m->threads[lt];
+  ls_vapp_frame(&app); /* lays out the lanes */
+  int row_h = app.layout.line_h + 6;
+
+  /* Callbacks in their kind's colour: the longest of each kind. */
+  unsigned kinds = 0;
+  for (unsigned k = 0; k < LS_KIND_COUNT; k++) {
+    ls_vref best = {-1, 0, 0};
+    for (unsigned r = 2; r < t->nrows; r++)
+      for (uint32_t i = 0; i < t->rows[r].n; i++) {
+        const ls_vslice *s = &t->rows[r].v[i];
+        const ls_vslice *b = ls_vmodel_slice(m, best);
+        if (s->cls == LS_VC_KIND + k && (!b || s->t1 - s->t0 > b->t1 - b->t0))
+          best = (ls_vref){lt, (int)r, i};
+      }
+    const ls_vslice *s = ls_vmodel_slice(m, best);
+    if (s == NULL || s->t1 - s->t0 < 100)
+      continue;
+    show(s->t0, s->t1, s->t1 - s->t0);
+    int y = ls_vlayout_row_y(&app.layout, lt, best.row) + row_h - 2;
+    cr_assert_eq(pixel((xof(s->t0) + xof(s->t1)) / 2, y),
+                 ls_vcolor_of_class(s->cls), "a %s callback", ls_kind_names[k]);
+    kinds++;
+  }
+  cr_assert_geq(kinds, 5, "callbacks of %u kinds checked", kinds);
+
+  /* A drain of nextTicks / microtasks in its lane. */
+  const ls_vslice *burst = &t->bursts.v[0];
+  for (uint32_t i = 1; i < t->bursts.n; i++)
+    if (t->bursts.v[i].t1 - t->bursts.v[i].t0 > burst->t1 - burst->t0)
+      burst = &t->bursts.v[i];
+  show(burst->t0, burst->t1, burst->t1 - burst->t0);
+  const ls_vlane *bl = lane_of(LS_VLANE_BURSTS, lt);
+  cr_assert_eq(pixel((xof(burst->t0) + xof(burst->t1)) / 2, bl->y + bl->h - 2),
+               ls_vcolor_of_class(burst->cls));
+
+  /* The latest timer among the lane's shown rows: amber until due, red
+   * from due to when it ran. */
+  const ls_vpend *late = NULL;
+  int late_row = -1;
+  for (unsigned r = 0; r < t->ntimer_rows && r < LS_VTIMER_ROWS_MAX; r++)
+    for (uint32_t k = 0; k < t->ntimer_rows_n[r]; k++) {
+      const ls_vpend *p = &t->pend[t->timer_rows[r][k]];
+      if (p->t_run != LS_VT_NEVER && p->t_run > p->t_due + 1000 &&
+          p->t_due > p->t_sched + 1000 &&
+          (!late || p->t_run - p->t_due > late->t_run - late->t_due)) {
+        late = p;
+        late_row = (int)r;
+      }
+    }
+  cr_assert_not_null(late, "a late timer");
+  show(late->t_sched, late->t_run, (late->t_run - late->t_sched) / 4);
+  const ls_vlane *tl = lane_of(LS_VLANE_TIMERS, lt);
+  int ty = tl->y + late_row * tl->row_h + tl->row_h / 2;
+  cr_assert_eq(pixel((xof(late->t_due) + xof(late->t_run)) / 2, ty),
+               LS_VCOLOR_LATE, "late: due -> ran");
+  cr_assert_eq(pixel((xof(late->t_sched) + xof(late->t_due)) / 2, ty),
+               LS_VCOLOR_WAIT, "waiting: scheduled -> due");
+
+  /* A stream's backpressure span shaded behind its graph. */
+  int ci = -1;
+  for (unsigned c = 0; c < m->ncounters; c++)
+    if (m->counters[c].stream)
+      ci = (int)c;
+  cr_assert_geq(ci, 0);
+  const ls_vrow *bp = &m->counters[ci].backpressure;
+  const ls_vslice *span = &bp->v[0];
+  for (uint32_t i = 1; i < bp->n; i++)
+    if (bp->v[i].t1 - bp->v[i].t0 > span->t1 - span->t0)
+      span = &bp->v[i];
+  show(span->t0, span->t1, span->t1 - span->t0);
+  const ls_vlane *sl = lane_of(LS_VLANE_COUNTER, ci);
+  int sx = (xof(span->t0) + xof(span->t1)) / 2;
+  cr_assert_eq(pixel(sx, sl->y + 1), LS_VCOLOR_BACKPRESSURE_BG);
+  cr_assert_eq(pixel(xof(span->t0) - 5, sl->y + 1), LS_VCOLOR_COUNTER_BG,
+               "no shade before the span");
+
+  /* Selecting the late timer's callback draws an arrow from its
+   * setTimeout (the scheduled / marks lane) to it. */
+  run_script("key Escape\n");
+  show(late->t_sched, late->t_run, (late->t_run - late->t_sched) / 4);
+  char buf[64];
+  int cy = ls_vlayout_row_y(&app.layout, late->run_thread, late->run_depth) +
+           row_h / 2;
+  snprintf(buf, sizeof buf, "click %d %d\n", xof(late->t_run) + 1, cy);
+  run_script(buf);
+  const ls_vslice *sel = ls_vmodel_slice(m, app.selected);
+  cr_assert_not_null(sel, "%s", buf);
+  cr_assert_eq(sel->t0, late->t_run, "the timer's callback is selected");
+  const ls_vlane *ml = lane_of(LS_VLANE_MARKS, lt);
+  int x0 = xof(late->t_sched), y0 = ml->y + ml->h / 2;
+  int x1 = xof(late->t_run), y1 = cy;
+  cr_assert(near((x0 + x1) / 2, (y0 + y1) / 2, 2, LS_VCOLOR_FLOW_IN),
+            "the flow arrow passes its middle");
+  run_script("key Escape\n");
+  cr_assert(!near((x0 + x1) / 2, (y0 + y1) / 2, 2, LS_VCOLOR_FLOW_IN),
+            "no arrow without a selection");
+}
+
 /* The first and second "fs.read" slices by start time, from the file. */
 static void first_two(const char *name, uint64_t *a, uint64_t *b) {
   ls_reader *r;
