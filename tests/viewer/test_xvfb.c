@@ -1,6 +1,7 @@
 /* A real window: the viewer under Xvfb, driven by xdotool (wheel zoom, drag
  * pan, click, keys), checked on a screenshot taken with ImageMagick's
- * `import`. Skipped, saying why, when Xvfb, xdotool or import is missing. */
+ * `import`; then the same view in a window and headless, pixel for pixel.
+ * Skipped, saying why, when Xvfb, xdotool or ImageMagick is missing. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,8 +68,9 @@ static long count_color(const char *ppm, uint32_t rgb) {
 }
 
 Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
-  if (!have("Xvfb") || !have("xdotool") || !have("import"))
-    cr_skip_test("Xvfb, xdotool or ImageMagick's import is not installed");
+  if (!have("Xvfb") || !have("xdotool") || !have("import") ||
+      !have("compare"))
+    cr_skip_test("Xvfb, xdotool or ImageMagick is not installed");
 
   char trace[128], shot[128], display[16];
   snprintf(trace, sizeof trace, "/tmp/ls-viewer-xvfb-%d.fxt", (int)getpid());
@@ -120,7 +122,7 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
   /* The timeline is there: poll bands in their colour and the replay
    * cursor that Right put down. A loaded machine may take a moment to draw
    * the last input: look again for a while before failing. */
-  char cmd[256];
+  char cmd[768];
   snprintf(cmd, sizeof cmd, "import -window root -depth 8 PPM:%s", shot);
   long poll = 0, cursor = 0;
   for (int tries = 0; tries < 20 && (poll <= 50 || cursor <= 20); tries++) {
@@ -138,7 +140,40 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
   sh(display, "xdotool search --name loopscope windowactivate --sync %1 "
               "key q >/dev/null 2>&1; sleep 0.5");
   stop(view);
+
+  /* A headless screenshot is exactly what the window shows: the same view
+   * opened in a window (the pointer on the top bar, where it changes
+   * nothing) and with --screenshot give the same pixels. */
+  char png[128];
+  snprintf(png, sizeof png, "/tmp/ls-viewer-xvfb-%d.png", (int)getpid());
+  char *wargv[] = {VIEW_BIN, trace, "--size", "800x500", "--from", "20ms",
+                   "--to", "30ms", "--cursor", "25ms", NULL};
+  view = spawn(wargv, display);
+  cr_assert_eq(sh(display, "xdotool search --sync --name loopscope >/dev/null"),
+               0, "the second window appeared");
+  snprintf(cmd, sizeof cmd,
+           "W=$(xdotool search --name loopscope | head -1); "
+           "xdotool windowmove $W 0 0; xdotool mousemove 3 3; sleep 1; "
+           "import -window $W -depth 8 PPM:%s", shot);
+  cr_assert_eq(sh(display, cmd), 0, "import took the window");
+  stop(view);
+  snprintf(cmd, sizeof cmd,
+           "%s %s --size 800x500 --from 20ms --to 30ms --cursor 25ms "
+           "--screenshot %s",
+           VIEW_BIN, trace, png);
+  cr_assert_eq(system(cmd), 0);
+  /* ImageMagick counts the pixels that differ (AE) on stderr. */
+  snprintf(cmd, sizeof cmd, "compare -metric AE %s %s null: 2>&1", png, shot);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  char out[128] = "";
+  cr_assert_not_null(fgets(out, sizeof out, p));
+  pclose(p);
+  cr_assert_eq(atol(out), 0, "pixels that differ: %s", out);
+  cr_assert_eq(out[0], '0', "compare said: %s", out);
+
   stop(xvfb);
   unlink(trace);
   unlink(shot);
+  unlink(png);
 }
