@@ -436,6 +436,10 @@ static void draw_bursts_lane(ls_vapp *app, const ls_vlane *ln) {
     snprintf(label, sizeof label, "%" PRIu64 " %s", cbs,
              b->cls == LS_VC_KIND + LS_KIND_TICK ? "ticks+microtasks"
                                                  : "microtasks");
+    /* Too narrow for the words: the count alone, not a cut-off word. */
+    if (ls_vtext_width(&app->fonts[0], label) >
+        runs_buf[i].x1 - runs_buf[i].x0 - 5)
+      snprintf(label, sizeof label, "%" PRIu64, cbs);
     ls_vrun one = runs_buf[i];
     one.count = 1; /* a drain is drawn whole; the label says how many */
     draw_run(app, &one, b->cls, label, ln->y, ln->h, false);

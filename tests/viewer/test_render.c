@@ -633,6 +633,37 @@ Test(loading, a_frame_while_loading_shows_progress, .timeout = 60) {
   unlink(path);
 }
 
+/* The README's picture stays reproducible: its script runs on the sample
+ * trace without a complaint (writing the picture elsewhere). */
+Test(binary, the_readme_picture_script_runs, .timeout = 60) {
+  char steps[256], png[128], args[700], out[4096];
+  snprintf(steps, sizeof steps, "/tmp/ls-viewer-readme-%d.txt", (int)getpid());
+  snprintf(png, sizeof png, "/tmp/ls-viewer-readme-%d.png", (int)getpid());
+  FILE *in = fopen(LS_SOURCE_DIR "/viewer/readme-shot.txt", "r");
+  cr_assert_not_null(in);
+  FILE *o = fopen(steps, "w");
+  char line[256];
+  bool shot = false;
+  while (fgets(line, sizeof line, in)) {
+    if (strncmp(line, "screenshot ", 11) == 0) {
+      fprintf(o, "screenshot %s\n", png);
+      shot = true;
+    } else {
+      fputs(line, o);
+    }
+  }
+  fclose(in);
+  fclose(o);
+  cr_assert(shot, "the script writes a picture");
+  snprintf(args, sizeof args,
+           LS_SOURCE_DIR "/traces/tour.fxt --size 1280x720 --script %s", steps);
+  cr_assert_eq(run_view(args, out, sizeof out), 0, "%s", out);
+  cr_assert_eq(out[0], 0, "no warning: %s", out);
+  cr_assert_eq(access(png, R_OK), 0);
+  unlink(steps);
+  unlink(png);
+}
+
 /* A trace with no events and one with a single slice, each in the binary
  * (exit 0, a picture) and in-process (the slice is drawn in its colour). */
 static void write_events(const char *p, int nevents) {
