@@ -96,6 +96,7 @@ void ls_vapp_free(ls_vapp *app) {
   if (app->window)
     SDL_DestroyWindow(app->window);
   ls_vlayout_free(&app->layout);
+  free(app->mini_phase);
   ls_vmodel_free(&app->model);
   free(app->path);
   TTF_Quit();

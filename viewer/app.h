@@ -46,6 +46,12 @@ typedef struct ls_vapp {
   bool show_panel;
   ls_vlayout layout;
   ls_vxmap xm;
+  /* The minimap's phase per column: the whole trace does not move with the
+   * view, so it is sampled again only when the width or the model change
+   * (a sample is a search per row: a sixth of a frame, done every frame). */
+  signed char *mini_phase;
+  int mini_w;
+  uint64_t mini_nevents, mini_t0, mini_t1;
 
   /* interaction */
   int mouse_x, mouse_y;
@@ -124,6 +130,8 @@ int ls_vtext_width(const ls_vfont *f, const char *s);
 #define LS_VCOLOR_FLOW_OUT 0x7fd3ff
 /* Class colour (LS_VC_*), 0xRRGGBB: the legend and tests use it too. */
 uint32_t ls_vcolor_of_class(unsigned cls);
+/* A phase (ls_phase) in the minimap. */
+uint32_t ls_vcolor_minimap(unsigned phase);
 /* The colour of a folded block whose first slice has class cls. */
 uint32_t ls_vcolor_folded(unsigned cls);
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -73,6 +74,10 @@ static uint32_t mix(uint32_t a, uint32_t b, double f);
 
 uint32_t ls_vcolor_folded(unsigned cls) {
   return mix(ls_vcolor_of_class(cls), 0x6b7280, 0.55);
+}
+
+uint32_t ls_vcolor_minimap(unsigned phase) {
+  return mix(MINIMAP_BG, phase_colors[phase], 0.8);
 }
 
 static void color(SDL_Renderer *r, uint32_t rgb, uint8_t a) {
@@ -277,7 +282,8 @@ static int phase_at(const ls_vmodel *m, int lt, uint64_t t, uint32_t hint[3]) {
   const ls_vthread *th = &m->threads[lt];
   for (unsigned r = 0; r < th->nrows && r < 3; r++) {
     uint32_t i = hint[r] = ls_vrow_first_after_from(&th->rows[r], t, hint[r]);
-    if (i < th->rows[r].n && ls_vc_is_phase(th->rows[r].v[i].cls))
+    if (i < th->rows[r].n && th->rows[r].v[i].t0 <= t &&
+        ls_vc_is_phase(th->rows[r].v[i].cls))
       return (int)(th->rows[r].v[i].cls - LS_VC_PHASE);
   }
   return -1;
@@ -294,16 +300,29 @@ static void draw_minimap(ls_vapp *app, int lt) {
   ls_vxmap_set(&all, m->t_min, m->t_max, r.x, r.w);
   /* One phase sample per column: the whole trace at a glance, O(width),
    * drawn as runs of one phase. */
+  if (app->mini_w != r.w || app->mini_nevents != m->nevents ||
+      app->mini_t0 != m->t_min || app->mini_t1 != m->t_max) {
+    signed char *v = realloc(app->mini_phase, (size_t)r.w);
+    if (v == NULL)
+      return;
+    app->mini_phase = v;
+    app->mini_w = r.w;
+    app->mini_nevents = m->nevents;
+    app->mini_t0 = m->t_min;
+    app->mini_t1 = m->t_max;
+    uint32_t hint[3] = {0, 0, 0};
+    for (int x = 0; x < r.w; x++)
+      v[x] = (signed char)phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5),
+                                   hint);
+  }
   int run_x = 0, run_p = -2;
-  uint32_t hint[3] = {0, 0, 0};
   for (int x = 0; x <= r.w; x++) {
-    int p = x < r.w ? phase_at(m, lt, ls_vxmap_t(&all, r.x + x + 0.5), hint)
-                    : -2;
+    int p = x < r.w ? app->mini_phase[x] : -2;
     if (p == run_p)
       continue;
     if (run_p >= 0)
       fill(app->ren, r.x + run_x, r.y + 3, x - run_x, r.h - 6,
-           mix(MINIMAP_BG, phase_colors[run_p], 0.8), 255);
+           ls_vcolor_minimap((unsigned)run_p), 255);
     run_x = x;
     run_p = p;
   }

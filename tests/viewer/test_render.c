@@ -108,6 +108,55 @@ Test(render, phase_bands_have_their_colours) {
   cr_assert_eq(checked, LS_PHASE_COUNT, "every phase appears in the trace");
 }
 
+/* The minimap shows the whole trace whatever the view, at any width: the
+ * longest phase of each kind that is wide enough has its colour there,
+ * with the view elsewhere and after resizes. */
+Test(render, the_minimap_shows_the_whole_trace) {
+  ls_vmodel *m = &app.model;
+  int lt = ls_vstate_loop_thread(m);
+  const ls_vrow *phases = &m->threads[lt].rows[1];
+  const ls_vslice *longest[LS_PHASE_COUNT] = {NULL};
+  for (uint32_t i = 0; i < phases->n; i++) {
+    const ls_vslice *s = &phases->v[i], *b;
+    if (!ls_vc_is_phase(s->cls))
+      continue;
+    b = longest[s->cls - LS_VC_PHASE];
+    if (!b || s->t1 - s->t0 > b->t1 - b->t0)
+      longest[s->cls - LS_VC_PHASE] = s;
+  }
+  uint64_t len = m->t_max - m->t_min;
+  /* A view at the end of the trace (the minimap lightens the view's part),
+   * then two sizes. */
+  char view[64];
+  snprintf(view, sizeof view, "view %luns %luns\n",
+           (unsigned long)(len - len / 100), (unsigned long)len);
+  const char *steps[] = {view, "resize 700 500\n", "resize 1500 900\n"};
+  unsigned checked = 0;
+  for (unsigned k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+    run_script(steps[k]);
+    ls_vrect mm = app.layout.minimap;
+    ls_vxmap all;
+    ls_vxmap_set(&all, m->t_min, m->t_max, mm.x, mm.w);
+    for (unsigned p = 0; p < LS_PHASE_COUNT; p++) {
+      const ls_vslice *s = longest[p];
+      if (!s || s->t1 - s->t0 < len / 230 || s->t1 > m->t_max - len / 50)
+        continue; /* narrower than 3 columns at 700 px, or in the view */
+      int x = (ls_vxmap_px(&all, s->t0) + ls_vxmap_px(&all, s->t1)) / 2;
+      cr_assert_eq(pixel(x, mm.y + mm.h / 2), ls_vcolor_minimap(p),
+                   "%s after %s", ls_phase_names[p], steps[k]);
+      checked++;
+    }
+    /* The loop blocked in a 30 ms callback outside any phase: no phase's
+     * colour there (a gap is not the phase that follows it). */
+    const ls_vmark *b = &m->threads[lt].blocked.v[0];
+    int x = (ls_vxmap_px(&all, b->t0) + ls_vxmap_px(&all, b->t1)) / 2;
+    for (unsigned p = 0; p < LS_PHASE_COUNT; p++)
+      cr_assert_neq(pixel(x, mm.y + mm.h / 2), ls_vcolor_minimap(p),
+                    "blocked, shown as %s", ls_phase_names[p]);
+  }
+  cr_assert_geq(checked, 3, "a phase at three sizes");
+}
+
 Test(render, a_zoom_step_doubles_a_slice) {
   /* The longest poll phase (busyWait would do, but the blocked-loop mark
    * shades it). */
