@@ -1272,15 +1272,31 @@ const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref) {
   return ref.idx < row->n ? &row->v[ref.idx] : NULL;
 }
 
+ls_vref ls_vmodel_pool_work(const ls_vmodel *m, const ls_vpend *p) {
+  for (unsigned ti = 0; p->t_pool != LS_VT_NEVER && ti < m->nthreads; ti++) {
+    const ls_vthread *w = &m->threads[ti];
+    for (unsigned r = 0; w->npool && r < w->nrows; r++) {
+      const ls_vrow *row = &w->rows[r];
+      for (uint32_t i = ls_vrow_first_start_at(row, p->t_pool);
+           i < row->n && row->v[i].t0 == p->t_pool; i++)
+        if (row->v[i].cls == LS_VC_POOL && row->v[i].id == p->id)
+          return (ls_vref){(int)ti, (int)r, i};
+    }
+  }
+  return (ls_vref){-1, 0, 0};
+}
+
 const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,
                                   int *sched_thread) {
   const ls_vslice *s = ls_vmodel_slice(m, ref);
-  if (s == NULL || !ls_vc_is_callback(s->cls))
+  if (s == NULL || !(ls_vc_is_callback(s->cls) || s->cls == LS_VC_POOL))
     return NULL;
   for (unsigned ti = 0; ti < m->nthreads; ti++) {
     const ls_vthread *t = &m->threads[ti];
     for (uint32_t i = 0; i < t->npend; i++)
-      if (t->pend[i].id == s->id && t->pend[i].t_run == s->t0) {
+      if (t->pend[i].id == s->id &&
+          (s->cls == LS_VC_POOL ? t->pend[i].t_pool : t->pend[i].t_run) ==
+              s->t0) {
         if (sched_thread)
           *sched_thread = (int)ti;
         return &t->pend[i];

@@ -254,10 +254,15 @@ typedef struct ls_vref {
 #define LS_VREF_ASYNC_ROW 1000
 
 const ls_vslice *ls_vmodel_slice(const ls_vmodel *m, ls_vref ref);
-/* The pend whose callback is ref (how it got there), or NULL. A scan of
- * every pend: callers cache it (render.c does per selection). */
+/* The pend whose callback or thread-pool work is ref (how it got there),
+ * or NULL. A scan of every pend: callers cache it (render.c does per
+ * selection). */
 const ls_vpend *ls_vmodel_pend_of(const ls_vmodel *m, ls_vref ref,
                                   int *sched_thread);
+
+/* The thread-pool slice that did p's work (see ls_vpend.t_pool), or a ref
+ * with thread -1. */
+ls_vref ls_vmodel_pool_work(const ls_vmodel *m, const ls_vpend *p);
 
 /* Next / previous callback (by start time, across threads) after / before t
  * whose duration is at least min_ns; returns a ref with thread -1 if none. */

@@ -856,8 +856,17 @@ static void arrow(ls_vapp *app, int x0, int y0, int x1, int y1, uint32_t c) {
   }
 }
 
+/* An arrow between two instants at two heights (-1: not on screen). */
+static void link_times(ls_vapp *app, uint64_t t0, int y0, uint64_t t1, int y1,
+                       uint32_t c) {
+  if (y0 >= 0 && y1 >= 0)
+    arrow(app, ls_vxmap_px(&app->xm, t0), y0, ls_vxmap_px(&app->xm, t1), y1,
+          c);
+}
+
 /* Cause -> effect for the selected slice: the sched instant that queued it,
- * and every callback queued while it ran. */
+ * and what it queued while it ran (at most 64 arrows out). Requests done on
+ * the thread pool hop through the worker's slice. */
 static void draw_flows(ls_vapp *app) {
   ls_vmodel *m = &app->model;
   ls_vlayout *L = &app->layout;
@@ -882,11 +891,30 @@ static void draw_flows(ls_vapp *app) {
   int st = app->cause_thread;
   const ls_vpend *in =
       app->cause_idx >= 0 ? &m->threads[st].pend[app->cause_idx] : NULL;
-  if (in && sel_y >= 0) {
+  if (sel_y >= 0)
+    sel_y += row_h / 2;
+  if (in) {
+    /* Work done on the thread pool goes request -> worker -> callback. */
     int ay = thread_anchor_y(L, st);
-    if (ay >= 0)
-      arrow(app, ls_vxmap_px(&app->xm, in->t_sched), ay,
-            ls_vxmap_px(&app->xm, s->t0), sel_y + row_h / 2, LS_VCOLOR_FLOW_IN);
+    ls_vref wr = ls_vmodel_pool_work(m, in);
+    const ls_vslice *w = ls_vmodel_slice(m, wr);
+    int wy = w ? ls_vlayout_row_y(L, wr.thread, wr.row) : -1;
+    if (wy >= 0)
+      wy += row_h / 2;
+    if (s->cls == LS_VC_POOL) {
+      link_times(app, in->t_sched, ay, s->t0, sel_y, LS_VCOLOR_FLOW_IN);
+      int cy = in->t_run == LS_VT_NEVER
+                   ? -1
+                   : ls_vlayout_row_y(L, in->run_thread, in->run_depth);
+      if (cy >= 0)
+        link_times(app, s->t1, sel_y, in->t_run, cy + row_h / 2,
+                   LS_VCOLOR_FLOW_OUT);
+    } else if (wy >= 0) {
+      link_times(app, in->t_sched, ay, w->t0, wy, LS_VCOLOR_FLOW_IN);
+      link_times(app, w->t1, wy, s->t0, sel_y, LS_VCOLOR_FLOW_IN);
+    } else {
+      link_times(app, in->t_sched, ay, s->t0, sel_y, LS_VCOLOR_FLOW_IN);
+    }
   }
   const ls_vthread *th = &m->threads[app->selected.thread];
   uint32_t lo = 0, hi = th->npend;
@@ -901,15 +929,17 @@ static void draw_flows(ls_vapp *app) {
   for (uint32_t i = lo, k = 0; i < th->npend && th->pend[i].t_sched <= s->t1 &&
                                k < 64;
        i++, k++) {
+    /* To what it started: the pool work of a request, else the callback. */
     const ls_vpend *p = &th->pend[i];
-    if (p->t_run == LS_VT_NEVER)
-      continue;
-    int ty = ls_vlayout_row_y(L, p->run_thread, p->run_depth);
-    if (ty < 0 || ay < 0)
-      continue;
-    arrow(app, ls_vxmap_px(&app->xm, p->t_sched), ay,
-          ls_vxmap_px(&app->xm, p->t_run), ty + row_h / 2,
-          LS_VCOLOR_FLOW_OUT);
+    ls_vref wr = ls_vmodel_pool_work(m, p);
+    int ty = wr.thread >= 0 ? ls_vlayout_row_y(L, wr.thread, wr.row)
+             : p->t_run != LS_VT_NEVER
+                 ? ls_vlayout_row_y(L, p->run_thread, p->run_depth)
+                 : -1;
+    if (ty >= 0)
+      link_times(app, p->t_sched, ay,
+                 wr.thread >= 0 ? p->t_pool : p->t_run, ty + row_h / 2,
+                 LS_VCOLOR_FLOW_OUT);
   }
   SDL_RenderSetClipRect(app->ren, NULL);
 }

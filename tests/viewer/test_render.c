@@ -13,6 +13,9 @@
 #include "expect.h"
 #include "loopscope/format.h"
 #include "synth.h"
+#if LS_VIEW_JSON
+#include "loopscope/export.h"
+#endif
 
 #define VIEW_BIN LS_BINARY_DIR "/viewer/loopscope-view"
 
@@ -341,6 +344,42 @@ Test(render, callbacks_timers_streams_and_flows_in_their_colours) {
   run_script("key Escape\n");
   cr_assert(!near((x0 + x1) / 2, (y0 + y1) / 2, 2, LS_VCOLOR_FLOW_IN),
             "no arrow without a selection");
+
+  /* A file read goes request -> pool worker -> callback: selecting the
+   * worker's slice or the callback draws both hops. */
+  const ls_vpend *rd = NULL;
+  for (uint32_t i = 0; i < t->npend && !rd; i++) {
+    const ls_vpend *p = &t->pend[i];
+    if (p->t_pool != LS_VT_NEVER && p->t_run != LS_VT_NEVER &&
+        p->t_pool > p->t_sched + 2000)
+      rd = p;
+  }
+  cr_assert_not_null(rd, "a read that waited for a worker");
+  ls_vref wr = ls_vmodel_pool_work(m, rd);
+  const ls_vslice *w = ls_vmodel_slice(m, wr);
+  cr_assert_not_null(w);
+  cr_assert_eq(w->id, rd->id);
+  show(rd->t_sched, rd->t_run, (rd->t_run - rd->t_sched) / 4);
+  int sy = ml->y + ml->h / 2;
+  int wy = ls_vlayout_row_y(&app.layout, wr.thread, wr.row) + row_h / 2;
+  int ry = ls_vlayout_row_y(&app.layout, rd->run_thread, rd->run_depth) +
+           row_h / 2;
+  int xs = xof(rd->t_sched), xw0 = xof(w->t0), xw1 = xof(w->t1),
+      xr = xof(rd->t_run);
+  snprintf(buf, sizeof buf, "click %d %d\n", (xw0 + xw1) / 2, wy);
+  run_script(buf);
+  cr_assert_eq(ls_vmodel_slice(m, app.selected), w, "the worker's slice");
+  cr_assert(near((xs + xw0) / 2, (sy + wy) / 2, 2, LS_VCOLOR_FLOW_IN),
+            "request -> worker");
+  cr_assert(near((xw1 + xr) / 2, (wy + ry) / 2, 2, LS_VCOLOR_FLOW_OUT),
+            "worker -> callback");
+  snprintf(buf, sizeof buf, "click %d %d\n", xr + 1, ry);
+  run_script(buf);
+  cr_assert_eq(ls_vmodel_slice(m, app.selected)->t0, rd->t_run,
+               "the callback");
+  cr_assert(near((xs + xw0) / 2, (sy + wy) / 2, 2, LS_VCOLOR_FLOW_IN));
+  cr_assert(near((xw1 + xr) / 2, (wy + ry) / 2, 2, LS_VCOLOR_FLOW_IN),
+            "worker -> its callback, selected");
 }
 
 /* The first and second "fs.read" slices by start time, from the file. */
@@ -556,6 +595,80 @@ static void chrome_json_renders(void) {
   cr_assert_eq(access(png, R_OK), 0);
   unlink(json);
   unlink(png);
+}
+#endif
+
+#if LS_VIEW_JSON
+/* Draws trace p with the view and cursor the README picture uses and
+ * returns a copy of the pixels below the top bar (which names the file and
+ * counts records, flows included, so it differs between the two forms). */
+static uint32_t *draw_tour(const char *p, size_t *n) {
+  cr_assert_eq(ls_vapp_init(&app, 1000, 600, false), 0);
+  cr_assert_eq(ls_vapp_load(&app, p), 0);
+  ls_vapp_wait_loaded(&app);
+  cr_assert_eq(atomic_load(&app.model.state), LS_VLOAD_DONE, "%s",
+               app.model.error);
+  uint64_t t = app.model.t_min;
+  ls_vapp_set_view(&app, t + 470000, t + 625000);
+  app.follow_load = false;
+  app.cursor = t + 538000;
+  app.has_cursor = true;
+  ls_vapp_frame(&app);
+  int y0 = app.layout.top.h;
+  *n = (size_t)(app.h - y0) * (size_t)app.w;
+  uint32_t *px = malloc(*n * sizeof *px);
+  for (int y = y0; y < app.h; y++)
+    for (int x = 0; x < app.w; x++)
+      px[(size_t)(y - y0) * (size_t)app.w + (size_t)x] = pixel(x, y);
+  ls_vapp_free(&app);
+  return px;
+}
+
+static char *read_all(const char *p, size_t *len) {
+  FILE *f = fopen(p, "rb");
+  cr_assert_not_null(f, "%s", p);
+  fseek(f, 0, SEEK_END);
+  *len = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc(*len + 1);
+  cr_assert_eq(fread(b, 1, *len, f), *len);
+  fclose(f);
+  return b;
+}
+
+/* A trace exported to Chrome JSON and imported back draws the same
+ * timeline, lanes, panel and all, as the trace itself. */
+Test(json, an_exported_trace_draws_the_same_after_import, .timeout = 60) {
+  char json[128], back[128], err[512];
+  snprintf(json, sizeof json, "/tmp/ls-viewer-json-%d.json", (int)getpid());
+  snprintf(back, sizeof back, "/tmp/ls-viewer-json-%d.fxt", (int)getpid());
+  const char *tour = LS_SOURCE_DIR "/traces/tour.fxt";
+  ls_reader *r;
+  cr_assert_eq(ls_reader_open(&r, tour, err, sizeof err), 0, "%s", err);
+  ls_export_stats es;
+  cr_assert_eq(ls_export_chrome(r, json, NULL, &es, err, sizeof err), 0, "%s",
+               err);
+  ls_reader_close(r);
+  size_t len;
+  char *text = read_all(json, &len);
+  int fd = open(back, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert_geq(fd, 0);
+  ls_import_stats is;
+  cr_assert_eq(ls_import_chrome(text, len, json, fd, &is, err, sizeof err), 0,
+               "%s", err);
+  close(fd);
+  free(text);
+  size_t na, nb;
+  uint32_t *a = draw_tour(tour, &na), *b = draw_tour(back, &nb);
+  cr_assert_eq(na, nb);
+  size_t differ = 0;
+  for (size_t i = 0; i < na; i++)
+    differ += a[i] != b[i];
+  cr_assert_eq(differ, 0, "%zu of %zu pixels differ", differ, na);
+  free(a);
+  free(b);
+  unlink(json);
+  unlink(back);
 }
 #endif
 
