@@ -45,14 +45,30 @@ static void stop(pid_t pid) {
   waitpid(pid, NULL, 0);
 }
 
+/* What the test started, stopped and removed by the suite's fini even when
+ * an assertion ends the test early: a leftover Xvfb or viewer would keep
+ * ctest's output pipe open and hold the whole run. */
+static pid_t xvfb = -1, view = -1;
+static char trace[128], shot[128], png[128];
+
+static void cleanup(void) {
+  stop(view);
+  stop(xvfb);
+  view = xvfb = -1;
+  unlink(trace);
+  unlink(shot);
+  unlink(png);
+}
+
 static int sh(const char *display, const char *cmd) {
   char full[1024];
   snprintf(full, sizeof full, "DISPLAY=%s timeout 30 sh -c '%s'", display, cmd);
   return system(full);
 }
 
-/* How many pixels of colour rgb a binary PPM (P6, maxval 255) has. */
-static long count_color(const char *ppm, uint32_t rgb) {
+/* How many pixels of colour rgb a binary PPM (P6, maxval 255) has, in row
+ * `row` only when row >= 0. */
+static long count_color_in(const char *ppm, uint32_t rgb, int row) {
   FILE *f = fopen(ppm, "rb");
   cr_assert_not_null(f, "%s", ppm);
   int w, h, maxv;
@@ -62,17 +78,22 @@ static long count_color(const char *ppm, uint32_t rgb) {
   long n = 0;
   unsigned char px[3];
   for (long i = 0; i < (long)w * h && fread(px, 1, 3, f) == 3; i++)
-    n += ((uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2]) == rgb;
+    n += ((uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2]) == rgb &&
+         (row < 0 || i / w == row);
   fclose(f);
   return n;
 }
 
-Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
+static long count_color(const char *ppm, uint32_t rgb) {
+  return count_color_in(ppm, rgb, -1);
+}
+
+Test(xvfb, window_driven_by_xdotool, .fini = cleanup, .timeout = 120) {
   if (!have("Xvfb") || !have("xdotool") || !have("import") ||
       !have("compare"))
     cr_skip_test("Xvfb, xdotool or ImageMagick is not installed");
 
-  char trace[128], shot[128], display[16];
+  char display[16];
   snprintf(trace, sizeof trace, "/tmp/ls-viewer-xvfb-%d.fxt", (int)getpid());
   snprintf(shot, sizeof shot, "/tmp/ls-viewer-xvfb-%d.ppm", (int)getpid());
   ls_synth_opts o = {.iterations = 200, .seed = 9, .workers = 2, .marks = 1};
@@ -90,20 +111,17 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
   snprintf(display, sizeof display, ":%d", n);
   char *xargv[] = {"Xvfb", display, "-screen", "0", "1100x760x24",
                    "-nolisten", "tcp", NULL};
-  pid_t xvfb = spawn(xargv, NULL);
+  xvfb = spawn(xargv, NULL);
   int up = 1;
   for (int i = 0; i < 100 && up != 0; i++) {
     usleep(100000);
     up = sh(display, "xdpyinfo >/dev/null 2>&1 || xdotool getmouselocation "
                      ">/dev/null 2>&1");
   }
-  if (up != 0) {
-    stop(xvfb);
-    unlink(trace);
+  if (up != 0)
     cr_skip_test("Xvfb did not start on %s", display);
-  }
   char *vargv[] = {VIEW_BIN, trace, "--size", "1000x700", NULL};
-  pid_t view = spawn(vargv, display);
+  view = spawn(vargv, display);
   int found = sh(display, "xdotool search --sync --name loopscope >/dev/null");
   cr_assert_eq(found, 0, "the viewer window appeared");
   usleep(500000);
@@ -135,16 +153,43 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
   cr_assert_gt(poll, 50, "poll bands on screen (%ld px)", poll);
   cr_assert_gt(cursor, 20, "the replay cursor set by Right (%ld px)", cursor);
 
+  /* Resized by the window system, it draws at the new size: the window's
+   * own picture is 640x420 and still has its poll bands. */
+  cr_assert_eq(sh(display, "W=$(xdotool search --name loopscope | head -1); "
+                          "xdotool windowsize $W 640 420"),
+               0, "resized the window");
+  snprintf(cmd, sizeof cmd,
+           "import -window $(xdotool search --name loopscope | head -1) "
+           "-depth 8 PPM:%s", shot);
+  int w = 0, h = 0;
+  long bands = 0, status = 0;
+  for (int tries = 0; tries < 20; tries++) { /* a loaded machine: retry */
+    usleep(500000);
+    cr_assert_eq(sh(display, cmd), 0, "import took the window");
+    FILE *f = fopen(shot, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "P6 %d %d", &w, &h), 2);
+    fclose(f);
+    bands = count_color(shot, 0x3d7fd9);
+    /* laid out for that size: the status bar is the window's bottom line */
+    status = count_color_in(shot, 0x23262e, h - 3);
+    if (w == 640 && h == 420 && bands > 50 && status > w / 2)
+      break;
+  }
+  cr_assert(w == 640 && h == 420, "the window is %dx%d", w, h);
+  cr_assert_gt(bands, 50, "poll bands after resizing");
+  cr_assert_gt(status, w / 2, "the status bar at the bottom");
+
   /* Still alive after all that: quits cleanly on q. */
   cr_assert_eq(waitpid(view, NULL, WNOHANG), 0, "the viewer is running");
   sh(display, "xdotool search --name loopscope windowactivate --sync %1 "
               "key q >/dev/null 2>&1; sleep 0.5");
   stop(view);
+  view = -1;
 
   /* A headless screenshot is exactly what the window shows: the same view
    * opened in a window (the pointer on the top bar, where it changes
    * nothing) and with --screenshot give the same pixels. */
-  char png[128];
   snprintf(png, sizeof png, "/tmp/ls-viewer-xvfb-%d.png", (int)getpid());
   char *wargv[] = {VIEW_BIN, trace, "--size", "800x500", "--from", "20ms",
                    "--to", "30ms", "--cursor", "25ms", NULL};
@@ -157,6 +202,7 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
            "import -window $W -depth 8 PPM:%s", shot);
   cr_assert_eq(sh(display, cmd), 0, "import took the window");
   stop(view);
+  view = -1;
   snprintf(cmd, sizeof cmd,
            "%s %s --size 800x500 --from 20ms --to 30ms --cursor 25ms "
            "--screenshot %s",
@@ -171,9 +217,4 @@ Test(xvfb, window_driven_by_xdotool, .timeout = 120) {
   pclose(p);
   cr_assert_eq(atol(out), 0, "pixels that differ: %s", out);
   cr_assert_eq(out[0], '0', "compare said: %s", out);
-
-  stop(xvfb);
-  unlink(trace);
-  unlink(shot);
-  unlink(png);
 }
