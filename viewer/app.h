@@ -75,6 +75,10 @@ typedef struct ls_vapp {
   bool quit;
 } ls_vapp;
 
+/* Window and picture sizes the viewer accepts (--size, resize). */
+#define LS_VSIZE_MIN 64
+#define LS_VSIZE_MAX 16384
+
 /* Sets up fonts and a w x h drawing surface; with `window` also opens a
  * resizable window. Returns 0 or -1 with a message on stderr. */
 int ls_vapp_init(ls_vapp *app, int w, int h, bool window);

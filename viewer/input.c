@@ -441,7 +441,9 @@ void ls_vapp_tick(ls_vapp *app, double dt) {
 
 /* ------------------------------------------------------------ script */
 
-static void send_key(ls_vapp *app, const char *name) {
+/* Presses the key called name ("a", "N", "shift+n", "Return", "Left");
+ * false when SDL knows no such key. */
+static bool send_key(ls_vapp *app, const char *name) {
   SDL_Event ev = {.type = SDL_KEYDOWN};
   uint16_t mod = 0;
   char buf[64];
@@ -457,9 +459,12 @@ static void send_key(ls_vapp *app, const char *name) {
   SDL_Keycode k = strcmp(buf, "space") == 0 ? SDLK_SPACE
                   : buf[1] == 0             ? (SDL_Keycode)buf[0]
                                             : SDL_GetKeyFromName(buf);
+  if (k == SDLK_UNKNOWN || buf[0] == 0)
+    return false;
   ev.key.keysym.sym = k;
   ev.key.keysym.mod = mod;
   ls_vapp_handle(app, &ev);
+  return true;
 }
 
 static void send_motion(ls_vapp *app, int x, int y) {
@@ -475,6 +480,19 @@ static void send_button(ls_vapp *app, int x, int y, bool down) {
   ev.button.x = x;
   ev.button.y = y;
   ls_vapp_handle(app, &ev);
+}
+
+/* Script coordinates beyond this many pixels mean nothing on any screen
+ * (and would not fit an int once offset). */
+#define PX_MAX 1e6
+
+/* A script number: all of s, finite, within [lo, hi]. */
+static bool number(const char *s, double lo, double hi, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  return end != s && *end == 0 && errno == 0 && isfinite(*v) && *v >= lo &&
+         *v <= hi;
 }
 
 int ls_vapp_script(ls_vapp *app, const char *path) {
@@ -495,96 +513,126 @@ int ls_vapp_script(ls_vapp *app, const char *path) {
       continue;
     /* Every step sees the layout the previous frame drew. */
     ls_vapp_frame(app);
-    char cmd[32], a[256] = "", b[256] = "";
-    double x = 0, y = 0;
-    int n = sscanf(p, "%31s %255s %255s", cmd, a, b);
+    char cmd[32], a[256] = "", b[256] = "", c[256] = "", d[256] = "";
+    int n = sscanf(p, "%31s %255s %255s %255s %255s", cmd, a, b, c, d);
     ls_vrect tr = app->layout.tracks;
     int cy = tr.y + tr.h / 2;
-    bool ok = true;
-    if (strcmp(cmd, "zoom") == 0 && n >= 2) {
+    double x, y, v;
+    const char *want = NULL; /* set: the step was not understood */
+    if (strcmp(cmd, "zoom") == 0) {
       /* "zoom F [at X]": F > 1 zooms in, in whole wheel notches. */
-      double factor = atof(a);
       x = tr.x + tr.w / 2.0;
-      const char *at = strstr(p, " at ");
-      if (at)
-        x = atof(at + 4);
-      send_motion(app, (int)x, cy);
-      SDL_Event ev = {.type = SDL_MOUSEWHEEL};
-      ev.wheel.direction = SDL_MOUSEWHEEL_NORMAL;
-      ev.wheel.y = factor > 0 ? (int)lround(2 * log2(factor)) : 0;
-      ok = factor > 0;
-      ls_vapp_handle(app, &ev);
-    } else if (strcmp(cmd, "pan") == 0 && n >= 2) {
+      if ((n == 2 || (n == 4 && strcmp(b, "at") == 0 &&
+                      number(c, -PX_MAX, PX_MAX, &x))) &&
+          number(a, 1e-300, 1e300, &v)) {
+        send_motion(app, (int)x, cy);
+        SDL_Event ev = {.type = SDL_MOUSEWHEEL};
+        ev.wheel.direction = SDL_MOUSEWHEEL_NORMAL;
+        ev.wheel.y = (int)lround(2 * log2(v));
+        ls_vapp_handle(app, &ev);
+      } else {
+        want = "zoom F [at X]: F > 0 (2 doubles), X a pixel column";
+      }
+    } else if (strcmp(cmd, "pan") == 0) {
       /* "pan DX [DY]": the view moves DX px later (a drag the other way). */
-      x = atof(a);
-      y = n >= 3 ? atof(b) : 0;
-      int sx = tr.x + tr.w / 2;
-      send_button(app, sx, cy, true);
-      send_motion(app, sx - (int)x / 2, cy - (int)y / 2);
-      send_motion(app, sx - (int)x, cy - (int)y);
-      send_button(app, sx - (int)x, cy - (int)y, false);
-    } else if ((strcmp(cmd, "click") == 0 || strcmp(cmd, "move") == 0) &&
-               n >= 3) {
-      send_motion(app, atoi(a), atoi(b));
-      if (cmd[0] == 'c') {
-        send_button(app, atoi(a), atoi(b), true);
-        send_button(app, atoi(a), atoi(b), false);
+      y = 0;
+      if ((n == 2 || (n == 3 && number(b, -PX_MAX, PX_MAX, &y))) &&
+          number(a, -PX_MAX, PX_MAX, &x)) {
+        int sx = tr.x + tr.w / 2;
+        send_button(app, sx, cy, true);
+        send_motion(app, sx - (int)x / 2, cy - (int)y / 2);
+        send_motion(app, sx - (int)x, cy - (int)y);
+        send_button(app, sx - (int)x, cy - (int)y, false);
+      } else {
+        want = "pan DX [DY]: pixels";
       }
-    } else if (strcmp(cmd, "key") == 0 && n >= 2) {
-      send_key(app, a);
-    } else if (strcmp(cmd, "type") == 0 && n >= 2) {
-      const char *text = p + 4;
-      while (*text == ' ')
-        text++;
-      for (; *text; text++) {
-        SDL_Event ev = {.type = SDL_TEXTINPUT};
-        ev.text.text[0] = *text;
-        ls_vapp_handle(app, &ev);
+    } else if (strcmp(cmd, "click") == 0 || strcmp(cmd, "move") == 0) {
+      if (n == 3 && number(a, -PX_MAX, PX_MAX, &x) &&
+          number(b, -PX_MAX, PX_MAX, &y)) {
+        send_motion(app, (int)x, (int)y);
+        if (cmd[0] == 'c') {
+          send_button(app, (int)x, (int)y, true);
+          send_button(app, (int)x, (int)y, false);
+        }
+      } else {
+        want = "click X Y / move X Y: pixels";
       }
-    } else if (strcmp(cmd, "search") == 0 && n >= 2) {
-      send_key(app, "/");
-      const char *text = p + 6;
-      while (*text == ' ')
-        text++;
-      for (; *text; text++) {
-        SDL_Event ev = {.type = SDL_TEXTINPUT};
-        ev.text.text[0] = *text;
-        ls_vapp_handle(app, &ev);
+    } else if (strcmp(cmd, "key") == 0) {
+      if (n != 2 || !send_key(app, a))
+        want = "key NAME: a key SDL knows (a, N, shift+n, Return, Left, ...)";
+    } else if (strcmp(cmd, "type") == 0 || strcmp(cmd, "search") == 0) {
+      if (n < 2) {
+        want = "type TEXT / search TEXT";
+      } else {
+        if (cmd[0] == 's')
+          send_key(app, "/");
+        const char *text = p + strlen(cmd);
+        while (*text == ' ')
+          text++;
+        for (; *text; text++) {
+          SDL_Event ev = {.type = SDL_TEXTINPUT};
+          ev.text.text[0] = *text;
+          ls_vapp_handle(app, &ev);
+        }
+        if (cmd[0] == 's')
+          send_key(app, "Return");
       }
-      send_key(app, "Return");
-    } else if (strcmp(cmd, "play") == 0 && n >= 2) {
+    } else if (strcmp(cmd, "play") == 0) {
       /* "play S": press space, S seconds of wall time pass, space again. */
-      send_key(app, "space");
-      ls_vapp_tick(app, atof(a));
-      if (app->playing)
+      if (n == 2 && number(a, 0, 1e6, &v)) {
         send_key(app, "space");
-    } else if (strcmp(cmd, "speed") == 0 && n >= 2) {
-      app->speed = atof(a);
-      ok = app->speed > 0;
-    } else if (strcmp(cmd, "resize") == 0 && n >= 3) {
-      ok = ls_vapp_resize(app, atoi(a), atoi(b)) == 0;
-    } else if (strcmp(cmd, "view") == 0 && n >= 3) {
+        ls_vapp_tick(app, v);
+        if (app->playing)
+          send_key(app, "space");
+      } else {
+        want = "play SECONDS: 0 to 1e6";
+      }
+    } else if (strcmp(cmd, "speed") == 0) {
+      if (n == 2 && number(a, 1e-12, 1e12, &v))
+        app->speed = v;
+      else
+        want = "speed X: trace seconds per second, above 0, at most 1e12";
+    } else if (strcmp(cmd, "resize") == 0) {
+      if (n == 3 && number(a, LS_VSIZE_MIN, LS_VSIZE_MAX, &x) &&
+          number(b, LS_VSIZE_MIN, LS_VSIZE_MAX, &y) && x == floor(x) &&
+          y == floor(y)) {
+        if (ls_vapp_resize(app, (int)x, (int)y) != 0)
+          want = "resize W H: a size the machine can draw";
+      } else {
+        want = "resize W H: whole pixels, 64 to 16384";
+      }
+    } else if (strcmp(cmd, "view") == 0) {
       uint64_t t0, t1;
-      ok = ls_vparse_time(a, &t0) == 0 && ls_vparse_time(b, &t1) == 0 &&
-           t1 > t0;
-      if (ok) {
+      if (n == 3 && ls_vparse_time(a, &t0) == 0 &&
+          ls_vparse_time(b, &t1) == 0 && t1 > t0) {
         app->follow_load = false;
         ls_vapp_set_view(app, app->model.t_min + t0, app->model.t_min + t1);
+      } else {
+        want = "view T0 T1: times like 1.5ms, T1 after T0";
       }
-    } else if (strcmp(cmd, "cursor") == 0 && n >= 2) {
+    } else if (strcmp(cmd, "cursor") == 0) {
       uint64_t t;
-      ok = ls_vparse_time(a, &t) == 0;
-      app->cursor = app->model.t_min + t;
-      app->has_cursor = ok;
-    } else if (strcmp(cmd, "screenshot") == 0 && n >= 2) {
-      ls_vapp_frame(app);
-      ok = ls_vapp_screenshot(app, a) == 0;
+      if (n == 2 && ls_vparse_time(a, &t) == 0) {
+        app->cursor = app->model.t_min + t;
+        app->has_cursor = true;
+      } else {
+        want = "cursor T: a time like 1.5ms";
+      }
+    } else if (strcmp(cmd, "screenshot") == 0) {
+      if (n != 2) {
+        want = "screenshot OUT.png";
+      } else {
+        ls_vapp_frame(app);
+        if (ls_vapp_screenshot(app, a) != 0)
+          want = "screenshot OUT.png: a file that can be written";
+      }
     } else {
-      ok = false;
+      want = "one of zoom, pan, click, move, key, type, search, play, speed, "
+             "view, cursor, resize, screenshot";
     }
-    if (!ok) {
-      fprintf(stderr, "loopscope-view: %s:%d: cannot do \"%s\"\n", path,
-              lineno, p);
+    if (want) {
+      fprintf(stderr, "loopscope-view: %s:%d: cannot do \"%s\" (want %s)\n",
+              path, lineno, p, want);
       rc = -1;
     }
   }

@@ -116,9 +116,12 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--cursor") == 0)
       cursor = argv[++i];
     else if (strcmp(a, "--size") == 0) {
-      if (sscanf(argv[++i], "%dx%d", &w, &h) != 2 || w < 64 || h < 64 ||
-          w > 16384 || h > 16384) {
-        fprintf(stderr, "loopscope-view: --size wants WxH, e.g. 1920x1080\n");
+      char end;
+      if (sscanf(argv[++i], "%dx%d%c", &w, &h, &end) != 2 ||
+          w < LS_VSIZE_MIN || h < LS_VSIZE_MIN || w > LS_VSIZE_MAX ||
+          h > LS_VSIZE_MAX) {
+        fprintf(stderr, "loopscope-view: --size wants WxH from 64x64 to "
+                        "16384x16384, e.g. 1920x1080\n");
         return 2;
       }
     } else if (a[0] == '-') {

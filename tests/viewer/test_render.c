@@ -465,6 +465,29 @@ Test(render, long_callbacks_click_and_replay) {
   cr_assert_eq(app.cursor, ls_vmodel_step(&app.model, c1, true));
 }
 
+/* Script steps that make no sense are refused, naming the line, and change
+ * nothing: numbers beyond any screen, unknown keys, sizes out of range. */
+Test(render, a_script_refuses_what_it_cannot_do) {
+  run_script("key 0\n");
+  uint64_t t0 = app.t0, t1 = app.t1;
+  const char *bad[] = {"pan 1e12\n",          "zoom 2 at 1e12\n",
+                       "click 10abc 5\n",     "key nosuchkey\n",
+                       "resize 20000 20000\n", "resize 0 0\n",
+                       "speed 0\n",           "view 5ms 1ms\n",
+                       "cursor soon\n",       "zoom\n",
+                       "jump 5\n"};
+  for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    FILE *f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fputs(bad[k], f);
+    fclose(f);
+    cr_assert_eq(ls_vapp_script(&app, script), -1, "%s", bad[k]);
+    cr_assert_eq(app.t0, t0, "%s moved the view", bad[k]);
+    cr_assert_eq(app.t1, t1);
+    cr_assert_eq(app.w, 1280);
+  }
+}
+
 Test(render, pan_collapse_and_resize) {
   run_script("key 0\n");
   uint64_t t0 = app.t0, span = app.t1 - app.t0;
