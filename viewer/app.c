@@ -78,6 +78,7 @@ int ls_vapp_init(ls_vapp *app, int w, int h, bool window) {
       return -1;
     }
     SDL_GetWindowSize(app->window, &w, &h);
+    SDL_StartTextInput(); /* search text, and "/" to start it (input.c) */
   }
   return make_surface(app, w, h);
 }

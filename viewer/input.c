@@ -177,7 +177,6 @@ static void click(ls_vapp *app, int x, int y) {
 
 static void run_search(ls_vapp *app) {
   app->searching = false;
-  SDL_StopTextInput();
   if (app->search[0] == 0)
     return;
   const ls_vslice *cur = ls_vmodel_slice(&app->model, app->selected);
@@ -213,7 +212,6 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
       run_search(app);
     } else if (k == SDLK_ESCAPE) {
       app->searching = false;
-      SDL_StopTextInput();
     } else if (k == SDLK_BACKSPACE) {
       size_t n = strlen(app->search);
       if (n)
@@ -248,11 +246,6 @@ static void key(ls_vapp *app, SDL_Keycode k, uint16_t mod) {
   case SDLK_0:
   case SDLK_HOME:
     ls__vapp_fit_all_locked(app);
-    break;
-  case SDLK_SLASH:
-    app->searching = true;
-    app->search[0] = 0;
-    SDL_StartTextInput();
     break;
   case SDLK_RETURN:
     if (app->search[0]) /* again: the next match */
@@ -407,10 +400,17 @@ static void handle_locked(ls_vapp *app, const SDL_Event *ev) {
     key(app, ev->key.keysym.sym, ev->key.keysym.mod);
     break;
   case SDL_TEXTINPUT:
+    /* "/" starts a search as text, not as a key: SDL sends the text of the
+     * key that started the search too (a "/" key would put "/" in front of
+     * every search), and on many layouts "/" is a shifted key anyway. */
     if (app->searching) {
       size_t n = strlen(app->search), add = strlen(ev->text.text);
       if (n + add < sizeof app->search)
         memcpy(app->search + n, ev->text.text, add + 1);
+    } else if (strcmp(ev->text.text, "/") == 0) {
+      app->searching = true;
+      app->search[0] = 0;
+      app->message[0] = 0;
     }
     break;
   default:
@@ -464,6 +464,13 @@ static bool send_key(ls_vapp *app, const char *name) {
   ev.key.keysym.sym = k;
   ev.key.keysym.mod = mod;
   ls_vapp_handle(app, &ev);
+  /* A printable key also types its text, as SDL does with text input on. */
+  if (k >= ' ' && k < 127) {
+    SDL_Event te = {.type = SDL_TEXTINPUT};
+    te.text.text[0] = (mod & KMOD_SHIFT) && isalpha(k) ? (char)toupper(k)
+                                                        : (char)k;
+    ls_vapp_handle(app, &te);
+  }
   return true;
 }
 

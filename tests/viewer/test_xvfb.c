@@ -126,6 +126,31 @@ Test(xvfb, window_driven_by_xdotool, .fini = cleanup, .timeout = 120) {
   cr_assert_eq(found, 0, "the viewer window appeared");
   usleep(500000);
 
+  /* A search typed on the keyboard: "/", the text, Return. The match is
+   * selected and the replay cursor put on it, so the cursor's colour
+   * appears where nothing had it (a search that took the "/" as text would
+   * match nothing). */
+  char grab[768];
+  snprintf(grab, sizeof grab, "import -window root -depth 8 PPM:%s", shot);
+  cr_assert_eq(sh(display, "W=$(xdotool search --name loopscope | head -1); "
+                           "xdotool windowmove $W 0 0 mousemove 5 5"),
+               0);
+  usleep(300000);
+  cr_assert_eq(sh(display, grab), 0);
+  cr_assert_lt(count_color(shot, 0xffd84a), 5, "no cursor before the search");
+  cr_assert_eq(sh(display, "xdotool key slash; sleep 0.1; "
+                           "xdotool type --delay 20 fs.read; sleep 0.1; "
+                           "xdotool key Return"),
+               0, "xdotool typed the search");
+  long found_px = 0;
+  for (int tries = 0; tries < 20 && found_px <= 20; tries++) {
+    usleep(300000);
+    cr_assert_eq(sh(display, grab), 0);
+    found_px = count_color(shot, 0xffd84a);
+  }
+  cr_assert_gt(found_px, 20, "the search found fs.read (cursor: %ld px)",
+               found_px);
+
   /* zoom in twice at the middle, drag left, select, fit, step, scroll */
   int rc = sh(display,
               "W=$(xdotool search --name loopscope | head -1); "
