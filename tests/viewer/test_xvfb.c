@@ -88,6 +88,24 @@ static long count_color(const char *ppm, uint32_t rgb) {
   return count_color_in(ppm, rgb, -1);
 }
 
+/* The first x in [x0, x1) of row y whose pixel is rgb, or -1. */
+static int find_x(const char *ppm, uint32_t rgb, int y, int x0, int x1) {
+  FILE *f = fopen(ppm, "rb");
+  cr_assert_not_null(f, "%s", ppm);
+  int w, h, maxv;
+  cr_assert_eq(fscanf(f, "P6 %d %d %d", &w, &h, &maxv), 3);
+  fgetc(f);
+  cr_assert(y >= 0 && y < h && x1 <= w);
+  fseek(f, ((long)y * w + x0) * 3, SEEK_CUR);
+  int at = -1;
+  unsigned char px[3];
+  for (int x = x0; x < x1 && at < 0 && fread(px, 1, 3, f) == 3; x++)
+    if (((uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2]) == rgb)
+      at = x;
+  fclose(f);
+  return at;
+}
+
 Test(xvfb, window_driven_by_xdotool, .fini = cleanup, .timeout = 120) {
   if (!have("Xvfb") || !have("xdotool") || !have("import") ||
       !have("compare"))
@@ -150,6 +168,22 @@ Test(xvfb, window_driven_by_xdotool, .fini = cleanup, .timeout = 120) {
   }
   cr_assert_gt(found_px, 20, "the search found fs.read (cursor: %ld px)",
                found_px);
+
+  /* Space plays: the replay cursor (a vertical line through the lanes)
+   * moves on its own; space again pauses. */
+  cr_assert_eq(sh(display, "xdotool key space"), 0);
+  int xa = -1, xb = -1;
+  for (int tries = 0; tries < 20 && (xa < 0 || xb < 0 || xa == xb); tries++) {
+    usleep(300000);
+    cr_assert_eq(sh(display, grab), 0);
+    xa = find_x(shot, 0xffd84a, 400, 140, 960);
+    usleep(500000);
+    cr_assert_eq(sh(display, grab), 0);
+    xb = find_x(shot, 0xffd84a, 400, 140, 960);
+  }
+  cr_assert(xa >= 0 && xb >= 0 && xa != xb, "the cursor moved: %d -> %d", xa,
+            xb);
+  cr_assert_eq(sh(display, "xdotool key space"), 0);
 
   /* zoom in twice at the middle, drag left, select, fit, step, scroll */
   int rc = sh(display,
