@@ -431,7 +431,11 @@ Test(render, long_callbacks_click_and_replay) {
   cr_assert(ls_vc_is_callback(s->cls));
   /* f fits it; a click on its middle selects it again. */
   ls_vref sel = app.selected;
-  run_script("key f\nkey Escape\n");
+  run_script("key f\n");
+  cr_assert(app.t0 <= s->t0 && app.t1 >= s->t1, "f shows all of it");
+  cr_assert_geq((double)(s->t1 - s->t0), 0.7 * (double)(app.t1 - app.t0),
+                "f fits the view to it");
+  run_script("key Escape\n");
   cr_assert_eq(app.selected.thread, -1);
   int x = (int)((ls_vxmap_x(&app.xm, s->t0) + ls_vxmap_x(&app.xm, s->t1)) / 2);
   int y = ls_vlayout_row_y(&app.layout, sel.thread, sel.row) + 4;
@@ -463,6 +467,18 @@ Test(render, long_callbacks_click_and_replay) {
   run_script("key Right\n");
   cr_assert_gt(app.cursor, c1);
   cr_assert_eq(app.cursor, ls_vmodel_step(&app.model, c1, true));
+  /* n twice, then N: back to the first of the two. */
+  run_script("key n\n");
+  const ls_vslice *first = ls_vmodel_slice(&app.model, app.selected);
+  cr_assert_not_null(first);
+  run_script("key n\n");
+  const ls_vslice *second = ls_vmodel_slice(&app.model, app.selected);
+  cr_assert_not_null(second);
+  cr_assert_gt(second->t0, first->t0);
+  cr_assert_geq(second->t1 - second->t0, app.long_ns);
+  run_script("key N\n");
+  cr_assert_eq(ls_vmodel_slice(&app.model, app.selected), first,
+               "N goes back to the previous long callback");
 }
 
 /* Script steps that make no sense are refused, naming the line, and change
