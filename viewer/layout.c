@@ -262,8 +262,8 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
     panel_w = w / 4;
     if (panel_w < 220)
       panel_w = 220;
-    if (panel_w > 380)
-      panel_w = 380;
+    if (panel_w > LS_VSCALE(380, line_h)) /* wider with bigger text */
+      panel_w = LS_VSCALE(380, line_h);
   }
   int top_y = L->axis.y + L->axis.h;
   L->timeline = (ls_vrect){0, top_y, w - panel_w, L->legend.y - top_y};
@@ -274,8 +274,8 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
   int gutter_w = L->timeline.w / 7;
   if (gutter_w < 110)
     gutter_w = 110;
-  if (gutter_w > 240)
-    gutter_w = 240;
+  if (gutter_w > LS_VSCALE(240, line_h))
+    gutter_w = LS_VSCALE(240, line_h);
   L->gutter = (ls_vrect){0, top_y, gutter_w, L->timeline.h};
   L->tracks = (ls_vrect){gutter_w, top_y, L->timeline.w - gutter_w,
                          L->timeline.h};

@@ -99,6 +99,10 @@ typedef struct ls_vlane {
 #define LS_VTIMER_ROWS_MAX 8
 #define LS_VASYNC_ROWS_MAX 6
 
+/* A length of n pixels made for 15-pixel text lines, for lines of line_h:
+ * big windows have bigger text (app.c), and what holds text grows with it. */
+#define LS_VSCALE(n, line_h) ((n) * (line_h) / 15)
+
 /* The loop-state panel shows in windows at least this wide. */
 #define LS_VPANEL_MIN_W 640
 

@@ -1028,7 +1028,8 @@ static void draw_panel(ls_vapp *app, int lt) {
                                                   : "outside the loop");
   text(app, LS_VFONT_SANS, x, y, buf, TEXT_DIM, w);
   y += lh;
-  int rad = r.w / 5 < 70 ? r.w / 5 : 70;
+  int rad = r.w / 5 < LS_VSCALE(70, L->line_h) ? r.w / 5
+                                                : LS_VSCALE(70, L->line_h);
   int cy = y + rad + lh + 4;
   draw_wheel(app, r.x + r.w / 2, cy, rad, st.phase);
   if (st.phase >= 0) {
@@ -1049,14 +1050,16 @@ static void draw_panel(ls_vapp *app, int lt) {
       text(app, LS_VFONT_SANS, x, y, l->text, ls_vcolor_of_class(l->cls), w);
       break;
     case LS_VLINE_QUEUE:
-      fill(app->ren, x, y + lh / 2 - 3, 6, 6, queue_color(l->queue), 255);
+      fill(app->ren, x, y + lh / 2 - lh / 6, lh / 3, lh / 3,
+           queue_color(l->queue), 255);
       __attribute__((fallthrough)); /* the name beside its swatch */
     case LS_VLINE_HEADING:
-      text(app, LS_VFONT_SANS, x + 10, y, l->text, TEXT, w - 10);
+      text(app, LS_VFONT_SANS, x + lh / 3 + 4, y, l->text, TEXT,
+           w - lh / 3 - 4);
       break;
     default:
-      text(app, LS_VFONT_MONO, x + 16, y, l->text,
-           l->kind == LS_VLINE_ALERT ? 0xff7a7a : TEXT_DIM, w - 16);
+      text(app, LS_VFONT_MONO, x + lh / 3 + 10, y, l->text,
+           l->kind == LS_VLINE_ALERT ? 0xff7a7a : TEXT_DIM, w - lh / 3 - 10);
       break;
     }
   }
