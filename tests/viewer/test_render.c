@@ -921,6 +921,8 @@ Test(binary, an_empty_trace_and_a_single_event_render, .timeout = 60) {
 static void check_traced_program(const char *prog, bool pool_work) {
   char trace[128];
   snprintf(trace, sizeof trace, "/tmp/ls-viewer-runtime-%d.fxt", (int)getpid());
+  snprintf(script, sizeof script, "/tmp/ls-viewer-runtime-%d.txt",
+           (int)getpid());
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
@@ -965,28 +967,49 @@ static void check_traced_program(const char *prog, bool pool_work) {
     cr_assert_gt(pool_queued, 0, "some file read waited for a worker");
   ls_expect_free(&x);
 
-  /* The longest poll phase, zoomed to a third of the view, in poll blue. */
-  ls_vref r = {-1, 0, 0};
+  /* Each phase's longest band, zoomed to a third of the view, is drawn in
+   * the phase's colour where the trace puts it; a wheel zoom of two notches
+   * at its middle doubles the longer ones. */
   const ls_vthread *t = &m->threads[lt];
-  for (unsigned row = 0; row < t->nrows; row++)
-    for (uint32_t i = 0; i < t->rows[row].n; i++) {
-      const ls_vslice *s = &t->rows[row].v[i];
-      const ls_vslice *best = ls_vmodel_slice(m, r);
-      if (s->cls == LS_VC_PHASE + LS_PHASE_POLL &&
-          (!best || s->t1 - s->t0 > best->t1 - best->t0))
-        r = (ls_vref){lt, (int)row, i};
-    }
-  const ls_vslice *poll = ls_vmodel_slice(m, r);
-  cr_assert_not_null(poll);
-  uint64_t d = poll->t1 - poll->t0;
-  ls_vapp_set_view(&app, poll->t0 - d, poll->t1 + d);
-  app.follow_load = false;
-  ls_vapp_frame(&app);
-  int y = ls_vlayout_row_y(&app.layout, lt, r.row) + app.layout.line_h + 6 - 2;
-  int xm = (int)((ls_vxmap_x(&app.xm, poll->t0) + ls_vxmap_x(&app.xm, poll->t1)) / 2);
-  cr_assert_eq(pixel(xm, y), ls_vcolor_of_class(poll->cls));
+  unsigned phases = 0, zooms = 0;
+  for (unsigned ph = 0; ph < LS_PHASE_COUNT; ph++) {
+    ls_vref r = {-1, 0, 0};
+    for (unsigned row = 0; row < t->nrows; row++)
+      for (uint32_t i = 0; i < t->rows[row].n; i++) {
+        const ls_vslice *s = &t->rows[row].v[i];
+        const ls_vslice *best = ls_vmodel_slice(m, r);
+        if (s->cls == LS_VC_PHASE + ph &&
+            (!best || s->t1 - s->t0 > best->t1 - best->t0))
+          r = (ls_vref){lt, (int)row, i};
+      }
+    const ls_vslice *b = ls_vmodel_slice(m, r);
+    cr_assert_not_null(b, "a %s phase in the trace", ls_phase_names[ph]);
+    uint64_t d = b->t1 - b->t0;
+    cr_assert_geq(d, 2);
+    ls_vapp_set_view(&app, b->t0 - d, b->t1 + d);
+    app.follow_load = false;
+    ls_vapp_frame(&app);
+    int y = ls_vlayout_row_y(&app.layout, lt, r.row) + app.layout.line_h + 6 - 2;
+    int xm = (int)((ls_vxmap_x(&app.xm, b->t0) + ls_vxmap_x(&app.xm, b->t1)) / 2);
+    uint32_t c = ls_vcolor_of_class(b->cls);
+    cr_assert_eq(pixel(xm, y), c, "%s band", ls_phase_names[ph]);
+    phases++;
+    if (3 * d / 2 < 100 + 10)
+      continue; /* two notches in (3d -> 3d/2) would pass the 100 ns floor */
+    int w1 = run_width(xm, y, c);
+    char zoom[64];
+    snprintf(zoom, sizeof zoom, "zoom 2 at %d\n", xm);
+    run_script(zoom);
+    int w2 = run_width(xm, y, c);
+    cr_assert(abs(w2 - 2 * w1) <= 3, "%s: %d px -> %d px", ls_phase_names[ph],
+              w1, w2);
+    zooms++;
+  }
+  cr_assert_eq(phases, LS_PHASE_COUNT);
+  cr_assert_geq(zooms, 2, "zoom steps checked: %u", zooms);
   ls_vapp_free(&app);
   unlink(trace);
+  unlink(script);
 }
 
 Test(runtime, a_traced_program_replays, .timeout = 60) {
