@@ -520,6 +520,7 @@ int ls_vapp_script(ls_vapp *app, const char *path) {
       continue;
     /* Every step sees the layout the previous frame drew. */
     ls_vapp_frame(app);
+    /* d only catches a word too many: n tells how many there were */
     char cmd[32], a[256] = "", b[256] = "", c[256] = "", d[256] = "";
     int n = sscanf(p, "%31s %255s %255s %255s %255s", cmd, a, b, c, d);
     ls_vrect tr = app->layout.tracks;
