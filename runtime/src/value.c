@@ -180,6 +180,8 @@ ls_value ls_value_ref(ls_value v) {
   return v;
 }
 
+extern inline void ls_value_drop(ls_value v);
+
 void ls__value_release(ls_value v) {
   if (v.type == LS_VAL_PROMISE) {
     ls_promise_unref((ls_promise *)v.u.obj);

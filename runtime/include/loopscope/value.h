@@ -116,9 +116,11 @@ static inline bool ls__value_is_heap(ls_value v) { return v.type >= LS_VAL_STRIN
 void ls__value_release(ls_value v);
 /* Inline because values are mostly scalars, for which there is nothing to
  * do: the call into the library cost more than the work (a Promise.all
- * element made four, and each await in a loop one). */
-static inline void ls_value_drop(ls_value v) {
-  if (ls__value_is_heap(v))
+ * element made four, and each await in a loop one). The library also
+ * exports it (value.c), for calls the compiler does not inline and for
+ * programs built before it was inline. */
+inline void ls_value_drop(ls_value v) {
+  if (v.type >= LS_VAL_STRING) /* ls__value_is_heap: static, not usable here */
     ls__value_release(v);
 }
 
