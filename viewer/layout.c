@@ -292,10 +292,14 @@ void ls_vlayout_build(ls_vlayout *L, const ls_vmodel *m, int w, int h,
         if (t->pinned == (pass == 0) && r == rank)
           thread_lanes(L, m, ti, row_h);
       }
+    const ls_vcounter *prev = NULL; /* last counter placed in this pass */
     for (unsigned ci = 0; ci < m->ncounters; ci++) {
       const ls_vcounter *c = &m->counters[ci];
       if (c->pinned != (pass == 0))
         continue;
+      if (!prev || prev->pid != c->pid)
+        add_lane(L, LS_VLANE_COUNTERS, (int)ci, 1, L->line_h + 4, c->pinned);
+      prev = c;
       int rows = c->collapsed ? 1 : (c->stream ? 3 : 2);
       add_lane(L, LS_VLANE_COUNTER, (int)ci, rows, row_h, c->pinned);
     }

@@ -84,12 +84,14 @@ typedef enum ls_vlane_kind {
   LS_VLANE_BURSTS,    /* nextTick / microtask drains, counted */
   LS_VLANE_ASYNC,     /* await spans */
   LS_VLANE_TIMERS,    /* each timer from scheduling to firing */
-  LS_VLANE_COUNTER    /* a counter graph, or a stream against its hwm */
+  LS_VLANE_COUNTER,   /* a counter graph, or a stream against its hwm */
+  LS_VLANE_COUNTERS   /* the title over one process's counters: they belong
+                         to the process, not to the thread drawn above */
 } ls_vlane_kind;
 
 typedef struct ls_vlane {
   ls_vlane_kind kind;
-  int index;          /* thread or counter index */
+  int index;          /* thread or counter index (COUNTERS: its first) */
   int y, h;           /* screen position (after scrolling / pinning) */
   int rows, row_h;
   bool pinned;

@@ -681,6 +681,13 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
          TEXT, app->layout.timeline.w - 20 - 2 * bs);
     return;
   }
+  case LS_VLANE_COUNTERS:
+    fill(app->ren, g.x, ln->y, app->layout.timeline.w, ln->h, 0x2a2e37, 255);
+    snprintf(buf, sizeof buf, "counters  (pid %" PRIu64 ")",
+             m->counters[ln->index].pid);
+    text(app, LS_VFONT_SANS, g.x + 8, ln->y + (ln->h - fh) / 2, buf, TEXT,
+         app->layout.timeline.w - 16);
+    return;
   case LS_VLANE_MARKS:
     snprintf(buf, sizeof buf, "scheduled / marks");
     break;
@@ -755,6 +762,7 @@ static void draw_lane(ls_vapp *app, const ls_vlane *ln) {
   ls_vmodel *m = &app->model;
   switch (ln->kind) {
   case LS_VLANE_HEADER:
+  case LS_VLANE_COUNTERS:
     break;
   case LS_VLANE_MARKS:
     draw_marks_lane(app, ln);
@@ -802,7 +810,8 @@ static void draw_lanes(ls_vapp *app, bool pinned) {
         const ls_vlane *g = &L->lanes[j];
         if (g->pinned != pinned)
           continue;
-        if (g->kind == LS_VLANE_HEADER || g->kind == LS_VLANE_COUNTER)
+        if (g->kind == LS_VLANE_HEADER || g->kind == LS_VLANE_COUNTERS ||
+            g->kind == LS_VLANE_COUNTER)
           break;
         y1 = g->y + g->h;
       }
@@ -815,7 +824,7 @@ static void draw_lanes(ls_vapp *app, bool pinned) {
     if (ln->y + ln->h < area.y || ln->y > area.y + area.h)
       continue;
     /* Lane content stays right of the gutter; labels stay in it. */
-    if (ln->kind != LS_VLANE_HEADER) {
+    if (ln->kind != LS_VLANE_HEADER && ln->kind != LS_VLANE_COUNTERS) {
       SDL_RenderSetClipRect(app->ren, &content);
       draw_lane(app, ln);
       SDL_RenderSetClipRect(app->ren, &all);
@@ -833,7 +842,7 @@ static int thread_anchor_y(const ls_vlayout *L, int thread) {
   int y = -1;
   for (unsigned i = 0; i < L->nlanes; i++) {
     const ls_vlane *l = &L->lanes[i];
-    if (l->index != thread || l->kind == LS_VLANE_COUNTER)
+    if (l->index != thread || l->kind == LS_VLANE_COUNTER || l->kind == LS_VLANE_COUNTERS)
       continue;
     if (l->kind == LS_VLANE_MARKS)
       return l->y + l->h / 2;

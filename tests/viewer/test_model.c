@@ -247,6 +247,23 @@ Test(model, layout_follows_the_window) {
   cr_assert_leq(L.legend.h, 240 / 6);
   cr_assert_geq(L.legend.h, 15, "one legend row at least");
   cr_assert_geq(L.tracks.h, 240 / 3);
+  /* Counters belong to the process: a title lane of their own separates
+   * them from the last thread's lanes, and names their process. */
+  ls_vlayout_build(&L, &model, 1280, 800, 15, 0, true, 1);
+  cr_assert_gt(model.ncounters, 0);
+  int titles = 0;
+  for (unsigned i = 0; i < L.nlanes; i++) {
+    const ls_vlane *ln = &L.lanes[i];
+    if (ln->kind == LS_VLANE_COUNTERS) {
+      titles++;
+      cr_assert_lt(i + 1, L.nlanes);
+      cr_assert_eq(L.lanes[i + 1].kind, LS_VLANE_COUNTER, "the title heads counters");
+      cr_assert_eq(L.lanes[i + 1].index, ln->index);
+    }
+    if (ln->kind == LS_VLANE_COUNTER)
+      cr_assert_gt(titles, 0, "lane %u: a counter with no title above it", i);
+  }
+  cr_assert_eq(titles, 1, "one process, one title");
   /* Pinning a thread puts its lanes above the scrolled ones. */
   unsigned last = model.nthreads - 1;
   model.threads[last].pinned = true;
