@@ -244,6 +244,20 @@ static bool near(int x, int y, int r, uint32_t c) {
   return false;
 }
 
+/* The longest slice of class cls on thread ti, in rows from `from` down. */
+static ls_vref longest_of(const ls_vmodel *m, int ti, unsigned from, unsigned cls) {
+  const ls_vthread *t = &m->threads[ti];
+  ls_vref best = {-1, 0, 0};
+  for (unsigned r = from; r < t->nrows; r++)
+    for (uint32_t i = 0; i < t->rows[r].n; i++) {
+      const ls_vslice *s = &t->rows[r].v[i];
+      const ls_vslice *b = ls_vmodel_slice(m, best);
+      if (s->cls == cls && (!b || s->t1 - s->t0 > b->t1 - b->t0))
+        best = (ls_vref){ti, (int)r, i};
+    }
+  return best;
+}
+
 Test(render, callbacks_timers_streams_and_flows_in_their_colours) {
   ls_vmodel *m = &app.model;
   int lt = ls_vstate_loop_thread(m);
@@ -254,14 +268,7 @@ Test(render, callbacks_timers_streams_and_flows_in_their_colours) {
   /* Callbacks in their kind's colour: the longest of each kind. */
   unsigned kinds = 0;
   for (unsigned k = 0; k < LS_KIND_COUNT; k++) {
-    ls_vref best = {-1, 0, 0};
-    for (unsigned r = 2; r < t->nrows; r++)
-      for (uint32_t i = 0; i < t->rows[r].n; i++) {
-        const ls_vslice *s = &t->rows[r].v[i];
-        const ls_vslice *b = ls_vmodel_slice(m, best);
-        if (s->cls == LS_VC_KIND + k && (!b || s->t1 - s->t0 > b->t1 - b->t0))
-          best = (ls_vref){lt, (int)r, i};
-      }
+    ls_vref best = longest_of(m, lt, 2, LS_VC_KIND + k);
     const ls_vslice *s = ls_vmodel_slice(m, best);
     if (s == NULL || s->t1 - s->t0 < 100)
       continue;
@@ -970,18 +977,9 @@ static void check_traced_program(const char *prog, bool pool_work) {
   /* Each phase's longest band, zoomed to a third of the view, is drawn in
    * the phase's colour where the trace puts it; a wheel zoom of two notches
    * at its middle doubles the longer ones. */
-  const ls_vthread *t = &m->threads[lt];
   unsigned phases = 0, zooms = 0;
   for (unsigned ph = 0; ph < LS_PHASE_COUNT; ph++) {
-    ls_vref r = {-1, 0, 0};
-    for (unsigned row = 0; row < t->nrows; row++)
-      for (uint32_t i = 0; i < t->rows[row].n; i++) {
-        const ls_vslice *s = &t->rows[row].v[i];
-        const ls_vslice *best = ls_vmodel_slice(m, r);
-        if (s->cls == LS_VC_PHASE + ph &&
-            (!best || s->t1 - s->t0 > best->t1 - best->t0))
-          r = (ls_vref){lt, (int)row, i};
-      }
+    ls_vref r = longest_of(m, lt, 0, LS_VC_PHASE + ph);
     const ls_vslice *b = ls_vmodel_slice(m, r);
     cr_assert_not_null(b, "a %s phase in the trace", ls_phase_names[ph]);
     uint64_t d = b->t1 - b->t0;
