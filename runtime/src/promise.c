@@ -90,31 +90,38 @@ static ls__slab_chunk *slab_refill(ls__slab_pool *pool) {
 }
 #endif
 
-LS__HOT void *slab_get(ls__slab_pool *pool) {
+/* An object from the current chunk, or NULL when it has no room left. */
+LS__HOT void *slab_try_get(ls__slab_pool *pool) {
 #ifndef LS_SANITIZE
   ls__slab_chunk *c = pool->cur;
   void *obj;
-  for (;;) {
-    if (c && c->free) {
-      obj = c->free;
-      c->free = c->free->next;
-      break;
-    }
-    size_t stride = pool->stride;
-    if (c && (size_t)(c->end - c->bump) >= stride) {
-      slab_header *h = (slab_header *)c->bump;
-      h->chunk = c;
-      obj = h + 1;
-      c->bump += stride;
-      break;
-    }
-    c = slab_refill(pool);
+  if (c && c->free) {
+    obj = c->free;
+    c->free = c->free->next;
+  } else if (c && (size_t)(c->end - c->bump) >= pool->stride) {
+    slab_header *h = (slab_header *)c->bump;
+    h->chunk = c;
+    obj = h + 1;
+    c->bump += pool->stride;
+  } else {
+    return NULL;
   }
   c->live++;
   return obj;
 #else
   return must(malloc(pool->size));
 #endif
+}
+
+LS__HOT void *slab_get(ls__slab_pool *pool) {
+  void *obj;
+#ifndef LS_SANITIZE
+  while (!(obj = slab_try_get(pool)))
+    slab_refill(pool);
+#else
+  obj = slab_try_get(pool); /* malloc: never NULL */
+#endif
+  return obj;
 }
 
 LS__HOT void slab_put(void *obj) {
@@ -152,9 +159,17 @@ LS__HOT void trace_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
   LS_TRACE_INSTANT(LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
 }
 
+/* The same where the caller saw the recorder off: only the USDT probe, so
+ * no call (see ls_promise_resolved). */
+LS__HOT void probe_ev(const ls_promise *p, ls_promise_ev ev, uint64_t arg) {
+  (void)p, (void)ev, (void)arg; /* builds without USDT probes */
+  LS__USDT(instant, LS_CAT_PROMISE, ls_promise_ev_names[ev], p->id, arg);
+}
+
 /* rt: the loop's promise state, which a derived promise takes from its
- * parent instead of looking it up. */
-LS__HOT void promise_init(ls_promise *p, ls__promise_rt *rt, uint64_t parent) {
+ * parent instead of looking it up. recorder_off: the caller saw it off. */
+LS__HOT void promise_init_as(ls_promise *p, ls__promise_rt *rt, uint64_t parent,
+                             bool recorder_off) {
   p->h.refs = 1;
   p->state = LS_PENDING;
   p->locked = p->handled = p->in_pending = p->reported = false;
@@ -162,7 +177,11 @@ LS__HOT void promise_init(ls_promise *p, ls__promise_rt *rt, uint64_t parent) {
   p->id = ++rt->loop->async_id_counter; /* ls_new_async_id, without the PLT hop */
   p->result = ls_undefined();
   p->reactions = p->reactions_tail = NULL;
-  trace_ev(p, LS_PROMISE_CREATED, parent);
+  (recorder_off ? probe_ev : trace_ev)(p, LS_PROMISE_CREATED, parent);
+}
+
+LS__HOT void promise_init(ls_promise *p, ls__promise_rt *rt, uint64_t parent) {
+  promise_init_as(p, rt, parent, false);
 }
 
 LS__HOT ls_promise *promise_alloc(ls_loop *loop, uint64_t parent) {
@@ -279,11 +298,17 @@ static void queue_reaction(ls_promise *src, ls__reaction *r) {
 
 /* The state change of a settlement, without the reactions: all that a
  * promise made already fulfilled needs. */
-LS__HOT void set_outcome(ls_promise *p, ls_promise_state state, ls_value v) {
+LS__HOT void set_outcome_as(ls_promise *p, ls_promise_state state, ls_value v,
+                            bool recorder_off) {
   p->state = (uint8_t)state;
   p->locked = true;
   p->result = ls_caught(v);
-  trace_ev(p, state == LS_FULFILLED ? LS_PROMISE_RESOLVED : LS_PROMISE_REJECTED, 0);
+  (recorder_off ? probe_ev : trace_ev)(
+      p, state == LS_FULFILLED ? LS_PROMISE_RESOLVED : LS_PROMISE_REJECTED, 0);
+}
+
+LS__HOT void set_outcome(ls_promise *p, ls_promise_state state, ls_value v) {
+  set_outcome_as(p, state, v, false);
 }
 
 LS__HOT void settle(ls_promise *p, ls_promise_state state, ls_value v) {
@@ -442,22 +467,31 @@ ls_promise *ls_promise_create(ls_loop *loop, ls_executor_cb executor, void *arg)
   return p;
 }
 
-/* Out of line: inlined, the adoption made every Promise.resolve save and
- * restore six registers. */
-static __attribute__((noinline)) ls_promise *adopt_thenable(ls_loop *loop, ls_value v) {
+/* Everything ls_promise_resolved does not do without a call: a thenable,
+ * the recorder on, a full chunk, a loop's first promise. */
+static __attribute__((noinline)) ls_promise *resolved_with_calls(ls_loop *loop, ls_value v) {
   ls_promise *p = ls__promise_alloc(loop, 0);
-  promise_resolve(p, v); /* its then is called from a job */
+  if (v.type == LS_VAL_THENABLE)
+    promise_resolve(p, v); /* its then is called from a job */
+  else
+    set_outcome(p, LS_FULFILLED, v); /* no reactions yet */
   return p;
 }
 
+/* Promise.resolve(x) of a plain value is every Promise.all item and the
+ * start of every chain: its common case makes no call, so it saves and
+ * restores no registers (they were a fifth of its cost). */
 ls_promise *ls_promise_resolved(ls_loop *loop, ls_value v) {
   ls_promise *q = ls__as_promise(v);
   if (q)
     return q; /* the value's reference is the caller's now */
-  if (v.type == LS_VAL_THENABLE)
-    return adopt_thenable(loop, v);
-  ls_promise *p = promise_alloc(loop, 0);
-  set_outcome(p, LS_FULFILLED, v); /* no reactions yet */
+  ls_promise *p;
+  if (v.type == LS_VAL_THENABLE || LS_TRACE_ON() ||
+      loop->after_microtasks != ls__promise_after_microtasks ||
+      !(p = slab_try_get(&promise_pool)))
+    return resolved_with_calls(loop, v);
+  promise_init_as(p, loop->after_microtasks_arg, 0, true);
+  set_outcome_as(p, LS_FULFILLED, v, true);
   return p;
 }
 
