@@ -18,6 +18,7 @@
 #define BG 0x1b1d23
 #define PANEL_BG 0x23262e
 #define GRID 0x30343d
+#define HEADER_BG 0x2a2e37 /* thread headers and counter titles */
 #define TEXT 0xe6e8ee
 #define TEXT_DIM 0x9aa0ac
 #define CURSOR 0xffd84a
@@ -663,7 +664,7 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
   switch (ln->kind) {
   case LS_VLANE_HEADER: {
     const ls_vthread *t = &m->threads[ln->index];
-    fill(app->ren, g.x, ln->y, app->layout.timeline.w, ln->h, 0x2a2e37, 255);
+    fill(app->ren, g.x, ln->y, app->layout.timeline.w, ln->h, HEADER_BG, 255);
     /* collapse box, pin box, then the name */
     int bs = ln->h - 8, by = ln->y + 4;
     frame_rect(app->ren, g.x + 4, by, bs, bs, TEXT_DIM);
@@ -682,7 +683,7 @@ static void draw_gutter_label(ls_vapp *app, const ls_vlane *ln) {
     return;
   }
   case LS_VLANE_COUNTERS:
-    fill(app->ren, g.x, ln->y, app->layout.timeline.w, ln->h, 0x2a2e37, 255);
+    fill(app->ren, g.x, ln->y, app->layout.timeline.w, ln->h, HEADER_BG, 255);
     snprintf(buf, sizeof buf, "counters  (pid %" PRIu64 ")",
              m->counters[ln->index].pid);
     text(app, LS_VFONT_SANS, g.x + 8, ln->y + (ln->h - fh) / 2, buf, TEXT,
